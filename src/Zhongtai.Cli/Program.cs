@@ -1,0 +1,1 @@
+return await Zhongtai.Cli.ZtCommand.RunAsync(args);
