@@ -56,6 +56,9 @@ public sealed class Event
 
     /// <summary>User feedback on a conversation: e.g. "up", "down", or a score in <see cref="Value"/>.</summary>
     public string? Feedback { get; set; }
+
+    /// <summary>Index of this event in the batch it arrived in (not serialized).</summary>
+    internal int BatchIndex { get; set; }
 }
 
 /// <summary>One turn of a conversation.</summary>

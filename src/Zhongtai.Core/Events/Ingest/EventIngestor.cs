@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using Zhongtai.Events.Log;
+
+namespace Zhongtai.Events.Ingest;
+
+/// <summary>
+/// Validates batches of events and appends them to a project's log. A batch is all or nothing:
+/// if any event is invalid, none is written. Returns only once the batch is durable.
+/// </summary>
+public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvider time)
+{
+    private readonly EventValidator _validator = new(options);
+
+    public IngestOptions Options => options;
+
+    /// <summary>Parses, validates and appends a body (JSON array or NDJSON).</summary>
+    public Task<IngestResult> IngestAsync(ReadOnlyMemory<byte> body, bool backfill, CancellationToken cancellationToken)
+    {
+        if (body.Length > options.MaxBodyBytes)
+        {
+            throw new EventBatchException([new EventError(-1, "", "too_large", $"The body is {body.Length} bytes; the limit is {options.MaxBodyBytes}.")]);
+        }
+
+        var errors = new List<EventError>();
+        var events = EventBatchParser.Parse(body.Span, options, errors);
+        return IngestAsync(events, backfill, errors, cancellationToken);
+    }
+
+    /// <summary>Validates and appends events built in-process (importers, the demo world).</summary>
+    public Task<IngestResult> IngestAsync(IReadOnlyList<Event> events, bool backfill, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            events[i].BatchIndex = i;
+        }
+
+        return IngestAsync(events, backfill, [], cancellationToken);
+    }
+
+    private async Task<IngestResult> IngestAsync(IReadOnlyList<Event> events, bool backfill, List<EventError> errors, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var e in events)
+        {
+            _validator.Validate(e, now, backfill, errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            errors.Sort((a, b) => a.Index.CompareTo(b.Index));
+            throw new EventBatchException(errors);
+        }
+
+        if (events.Count == 0)
+        {
+            return new IngestResult(0, 0, -1, -1, []);
+        }
+
+        var (payloads, keys) = Encode(events, now);
+        var result = await log.AppendAsync(payloads, keys, cancellationToken).ConfigureAwait(false);
+        return new IngestResult(events.Count, result.Duplicates, result.Offsets[0], result.Offsets[^1], result.Offsets);
+    }
+
+    private static (ReadOnlyMemory<byte>[] Payloads, UInt128[] Keys) Encode(IReadOnlyList<Event> events, DateTimeOffset now)
+    {
+        var buffer = new ArrayBufferWriter<byte>(events.Count * 256);
+        var bounds = new (int Start, int Length)[events.Count];
+        var keys = new UInt128[events.Count];
+        using var writer = new Utf8JsonWriter(buffer);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (e.Id is null)
+            {
+                e.Id = "zt-" + Guid.CreateVersion7(now).ToString("N");
+            }
+            else
+            {
+                keys[i] = KeyOf(e.Id);
+            }
+
+            var start = buffer.WrittenCount;
+            writer.Reset(buffer);
+            JsonSerializer.Serialize(writer, e, EventJsonContext.Default.Event);
+            writer.Flush();
+            bounds[i] = (start, buffer.WrittenCount - start);
+        }
+
+        var memory = buffer.WrittenMemory;
+        var payloads = new ReadOnlyMemory<byte>[events.Count];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = memory.Slice(bounds[i].Start, bounds[i].Length);
+        }
+
+        return (payloads, keys);
+    }
+
+    /// <summary>The idempotency key of a client-supplied event id (never zero).</summary>
+    public static UInt128 KeyOf(string id)
+    {
+        var key = XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(id));
+        return key == 0 ? 1 : key;
+    }
+}
+
+/// <summary>Turns log records back into events.</summary>
+public static class EventCodec
+{
+    public static Event Decode(ReadOnlySpan<byte> payload) =>
+        JsonSerializer.Deserialize(payload, EventJsonContext.Default.Event)
+        ?? throw new CorruptLogException("A log record holds a null event.");
+
+    /// <summary>Reads events with their offsets from a log.</summary>
+    public static IEnumerable<(long Offset, Event Event)> ReadEvents(this EventLog log, long fromOffset, long toOffset = long.MaxValue)
+    {
+        foreach (var record in log.Read(fromOffset, toOffset))
+        {
+            yield return (record.Offset, Decode(record.Payload.Span));
+        }
+    }
+}

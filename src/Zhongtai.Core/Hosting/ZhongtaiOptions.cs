@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+using Zhongtai.Events.Ingest;
+using Zhongtai.Events.Log;
+using Zhongtai.Gateway;
+
+namespace Zhongtai.Hosting;
+
+/// <summary>All options of a Zhongtai instance; the configuration root binds to it (see <c>zhongtai.json</c>).</summary>
+public sealed class ZhongtaiOptions
+{
+    /// <summary>The data directory: meta.db, master.key and projects/. Default <c>data</c>.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Event log and ingestion.</summary>
+    public EventsOptions Events { get; set; } = new();
+
+    /// <summary>Apps and authentication.</summary>
+    public GatewayOptions Gateway { get; set; } = new();
+}
+
+/// <summary>The <c>Events</c> section.</summary>
+public sealed class EventsOptions
+{
+    public EventLogOptions Log { get; set; } = new();
+
+    public IngestOptions Ingest { get; set; } = new();
+}
