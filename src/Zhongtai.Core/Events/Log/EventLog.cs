@@ -275,11 +275,22 @@ public sealed partial class EventLog : IAsyncDisposable
             first--;
         }
 
-        foreach (var record in Read(_segments[first].BaseOffset))
+        for (var i = first; i < _segments.Count; i++)
         {
-            if (record.Key != 0 && record.IngestTimeMs >= cutoff)
+            try
             {
-                _dedup.Add(record.Key, record.Offset, record.IngestTimeMs);
+                foreach (var record in Read(_segments[i].BaseOffset, _segments[i].NextOffset))
+                {
+                    if (record.Key != 0 && record.IngestTimeMs >= cutoff)
+                    {
+                        _dedup.Add(record.Key, record.Offset, record.IngestTimeMs);
+                    }
+                }
+            }
+            catch (CorruptLogException ex)
+            {
+                // Keep serving: the corrupt record is refused to readers; its neighbours stay readable by offset.
+                LogCorruptSegment(_logger, ex, _segments[i].Path);
             }
         }
     }
@@ -464,6 +475,9 @@ public sealed partial class EventLog : IAsyncDisposable
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Retention deleted segment {Path}")]
     private static partial void LogSegmentDeleted(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Segment {Path} holds a corrupt record; it is never served")]
+    private static partial void LogCorruptSegment(ILogger logger, Exception exception, string path);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Critical, Message = "Write to {Path} failed; the log refuses further writes until reopened")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string path);
