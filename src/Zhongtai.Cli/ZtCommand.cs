@@ -40,7 +40,7 @@ internal static class ZtCommand
     {
         try
         {
-            return await Build().Parse(args).InvokeAsync();
+            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception ex) when (ex is AppException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
         {
