@@ -33,6 +33,7 @@ internal static class ZtCommand
         root.Subcommands.Add(ServeCommands.Quickstart());
         root.Subcommands.Add(AppsCommands.Build());
         root.Subcommands.Add(EventsCommands.Build());
+        root.Subcommands.Add(BenchCommands.Build());
         return root;
     }
 

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Spectre.Console;
+using Zhongtai.Cli.Bench;
+
+namespace Zhongtai.Cli.Commands;
+
+/// <summary><c>zt bench ...</c>: measurements that compare against a peer in the same run.</summary>
+internal static class BenchCommands
+{
+    public static Command Build()
+    {
+        var bench = new Command("bench", "Benchmarks; each compares with a peer or a ceiling measured in the same run.");
+        var seconds = new Option<int>("--seconds") { Description = "Seconds per measurement.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Events per batch.", DefaultValueFactory = _ => 1000 };
+        var connections = new Option<int>("--connections") { Description = "wrk connections.", DefaultValueFactory = _ => 16 };
+        var dir = new Option<string>("--dir") { Description = "Scratch directory on the disk to measure (deleted after).", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "zt-bench-ingest") };
+        var ingest = new Command("ingest", "Durable events/s and MB/s: into the log directly and over HTTP, next to the disk's fsync'd bandwidth.") { seconds, batch, connections, dir };
+        ingest.SetAction(async (parse, ct) =>
+        {
+            var json = parse.GetValue(ZtCommand.Json);
+            var report = await IngestBench.RunAsync(parse.GetValue(dir)!, parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(connections),
+                line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+            if (json)
+            {
+                ZtCommand.WriteJson(report);
+                return;
+            }
+
+            var table = new Table().AddColumns("measurement", "events/s", "MB/s", "note");
+            foreach (var m in report.Measurements)
+            {
+                table.AddRow(Markup.Escape(m.Name), m.EventsPerSecond > 0 ? $"{m.EventsPerSecond:N0}" : "-", $"{m.MegabytesPerSecond:N1}", Markup.Escape(m.Note));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"Event size {report.EventBytes} B, batch {report.BatchSize}; best direct log / disk (same chunk) = [bold]{report.DirectToDiskRatio:P0}[/]; peak working set {report.PeakWorkingSetBytes / 1e6:N0} MB.");
+        });
+        bench.Subcommands.Add(ingest);
+        return bench;
+    }
+}
