@@ -59,6 +59,9 @@ public sealed class Event
 
     /// <summary>Index of this event in the batch it arrived in (not serialized).</summary>
     internal int BatchIndex { get; set; }
+
+    /// <summary>Where this event's JSON lies in the body it was parsed from (length 0: built in-process).</summary>
+    internal (int Start, int Length) Source { get; set; }
 }
 
 /// <summary>One turn of a conversation.</summary>

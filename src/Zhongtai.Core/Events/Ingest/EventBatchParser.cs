@@ -59,7 +59,7 @@ public static class EventBatchParser
 
                 reader.Skip();
                 var end = (int)reader.BytesConsumed;
-                ParseOne(body[start..end], index++, options, events, errors);
+                ParseOne(body, start, end - start, index++, options, events, errors);
             }
 
             if (reader.TokenType != JsonTokenType.EndArray || (reader.Read() && reader.TokenType != JsonTokenType.None))
@@ -75,6 +75,7 @@ public static class EventBatchParser
 
     private static void ParseLines(ReadOnlySpan<byte> body, IngestOptions options, List<Event> events, List<EventError> errors)
     {
+        var whole = body;
         var index = 0;
         var line = 0;
         while (!body.IsEmpty)
@@ -110,12 +111,13 @@ public static class EventBatchParser
                 continue;
             }
 
-            ParseOne(current, index++, options, events, errors);
+            ParseOne(whole, whole.Length - body.Length - current.Length - (nl < 0 ? 0 : 1), current.Length, index++, options, events, errors);
         }
     }
 
-    private static void ParseOne(ReadOnlySpan<byte> json, int index, IngestOptions options, List<Event> events, List<EventError> errors)
+    private static void ParseOne(ReadOnlySpan<byte> body, int start, int length, int index, IngestOptions options, List<Event> events, List<EventError> errors)
     {
+        var json = body.Slice(start, length);
         if (json.Length > options.MaxEventBytes)
         {
             errors.Add(new EventError(index, "", "too_large", $"The event is {json.Length} bytes; the limit is {options.MaxEventBytes}."));
@@ -134,6 +136,7 @@ public static class EventBatchParser
             // Parsed events carry their batch index so validation errors point at the right element.
             events.Add(e);
             e.BatchIndex = index;
+            e.Source = (start, length);
         }
         catch (JsonException ex)
         {

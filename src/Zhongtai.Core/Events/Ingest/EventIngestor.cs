@@ -26,7 +26,7 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
 
         var errors = new List<EventError>();
         var events = EventBatchParser.Parse(body.Span, options, errors);
-        return IngestAsync(events, backfill, errors, cancellationToken);
+        return IngestAsync(events, backfill, errors, body, cancellationToken);
     }
 
     /// <summary>Validates and appends events built in-process (importers, the demo world).</summary>
@@ -35,12 +35,13 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
         for (var i = 0; i < events.Count; i++)
         {
             events[i].BatchIndex = i;
+            events[i].Source = default;
         }
 
-        return IngestAsync(events, backfill, [], cancellationToken);
+        return IngestAsync(events, backfill, [], default, cancellationToken);
     }
 
-    private async Task<IngestResult> IngestAsync(IReadOnlyList<Event> events, bool backfill, List<EventError> errors, CancellationToken cancellationToken)
+    private async Task<IngestResult> IngestAsync(IReadOnlyList<Event> events, bool backfill, List<EventError> errors, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var e in events)
@@ -59,41 +60,49 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
             return new IngestResult(0, 0, -1, -1, []);
         }
 
-        var (payloads, keys) = Encode(events, now);
+        var (payloads, keys) = Encode(events, body);
         var result = await log.AppendAsync(payloads, keys, cancellationToken).ConfigureAwait(false);
         return new IngestResult(events.Count, result.Duplicates, result.Offsets[0], result.Offsets[^1], result.Offsets);
     }
 
-    private static (ReadOnlyMemory<byte>[] Payloads, UInt128[] Keys) Encode(IReadOnlyList<Event> events, DateTimeOffset now)
+    /// <summary>
+    /// The payload of each event: its JSON exactly as received when it was parsed from a body (validated, so it
+    /// decodes to the same event), else serialized. Events without an id are identified by their offset.
+    /// </summary>
+    private static (ReadOnlyMemory<byte>[] Payloads, UInt128[] Keys) Encode(IReadOnlyList<Event> events, ReadOnlyMemory<byte> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(events.Count * 256);
-        var bounds = new (int Start, int Length)[events.Count];
+        var payloads = new ReadOnlyMemory<byte>[events.Count];
         var keys = new UInt128[events.Count];
-        using var writer = new Utf8JsonWriter(buffer);
+        ArrayBufferWriter<byte>? buffer = null;
+        Utf8JsonWriter? writer = null;
+        var serialized = new List<(int Index, int Start, int Length)>();
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            if (e.Id is null)
-            {
-                e.Id = "zt-" + Guid.CreateVersion7(now).ToString("N");
-            }
-            else
+            if (e.Id is not null)
             {
                 keys[i] = KeyOf(e.Id);
             }
 
+            if (e.Source.Length > 0)
+            {
+                payloads[i] = body.Slice(e.Source.Start, e.Source.Length);
+                continue;
+            }
+
+            buffer ??= new ArrayBufferWriter<byte>(events.Count * 256);
+            writer ??= new Utf8JsonWriter(buffer);
             var start = buffer.WrittenCount;
             writer.Reset(buffer);
             JsonSerializer.Serialize(writer, e, EventJsonContext.Default.Event);
             writer.Flush();
-            bounds[i] = (start, buffer.WrittenCount - start);
+            serialized.Add((i, start, buffer.WrittenCount - start));
         }
 
-        var memory = buffer.WrittenMemory;
-        var payloads = new ReadOnlyMemory<byte>[events.Count];
-        for (var i = 0; i < payloads.Length; i++)
+        writer?.Dispose();
+        foreach (var (index, start, length) in serialized)
         {
-            payloads[i] = memory.Slice(bounds[i].Start, bounds[i].Length);
+            payloads[index] = buffer!.WrittenMemory.Slice(start, length);
         }
 
         return (payloads, keys);

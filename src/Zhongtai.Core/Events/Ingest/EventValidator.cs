@@ -116,7 +116,7 @@ public sealed class EventValidator(IngestOptions options)
                     Error(field, "missing_field", $"{field} is required for type '{e.Type}'.");
                 }
             }
-            else if (id.Length == 0 || id.Length > options.MaxIdLength || id.Any(char.IsControl))
+            else if (id.Length == 0 || id.Length > options.MaxIdLength || HasControl(id))
             {
                 Error(field, "invalid_value", $"{field} must be 1..{options.MaxIdLength} characters without control characters.");
             }
@@ -145,6 +145,19 @@ public sealed class EventValidator(IngestOptions options)
                 Error(field, "too_large", $"{field} has more than 256 entries.");
             }
         }
+    }
+
+    private static bool HasControl(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
