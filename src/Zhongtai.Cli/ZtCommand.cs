@@ -31,8 +31,10 @@ internal static class ZtCommand
         root.Options.Add(Json);
         root.Subcommands.Add(ServeCommands.Serve());
         root.Subcommands.Add(ServeCommands.Quickstart());
+        root.Subcommands.Add(ProjectsCommands.Build());
         root.Subcommands.Add(AppsCommands.Build());
         root.Subcommands.Add(EventsCommands.Build());
+        root.Subcommands.Add(ImportCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
         return root;
     }
@@ -43,7 +45,7 @@ internal static class ZtCommand
         {
             return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is AppException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
+        catch (Exception ex) when (ex is AppException or Zhongtai.Events.Import.ImportException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
         {
             var code = ex switch
             {

@@ -82,6 +82,7 @@ public static class EventTypes
     public const string Purchase = "purchase";
     public const string Dwell = "dwell";
     public const string Rating = "rating";
+    public const string Tag = "tag";
     public const string Item = "item";
     public const string User = "user";
     public const string Conversation = "conversation";
@@ -89,7 +90,7 @@ public static class EventTypes
     /// <summary>Behaviour types: a user did something to an item.</summary>
     public static readonly IReadOnlySet<string> Behaviour = new HashSet<string>(StringComparer.Ordinal)
     {
-        Exposure, Click, Like, Share, Purchase, Dwell, Rating,
+        Exposure, Click, Like, Share, Purchase, Dwell, Rating, Tag,
     };
 
     /// <summary>True when <paramref name="type"/> is a catalog upsert.</summary>
@@ -104,4 +105,5 @@ public static class EventTypes
     AllowTrailingCommas = false)]
 [JsonSerializable(typeof(Event))]
 [JsonSerializable(typeof(Event[]))]
+[JsonSerializable(typeof(string))]
 public sealed partial class EventJsonContext : JsonSerializerContext;
