@@ -35,6 +35,7 @@ internal static class ZtCommand
         root.Subcommands.Add(AppsCommands.Build());
         root.Subcommands.Add(EventsCommands.Build());
         root.Subcommands.Add(ImportCommands.Build());
+        root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
         return root;
     }
@@ -45,11 +46,12 @@ internal static class ZtCommand
         {
             return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is AppException or Zhongtai.Events.Import.ImportException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
+        catch (Exception ex) when (ex is AppException or Zhongtai.Registry.RegistryException or Zhongtai.Events.Import.ImportException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
         {
             var code = ex switch
             {
                 AppException a => a.Code,
+                Zhongtai.Registry.RegistryException r => r.Code,
                 EventBatchException => "invalid_events",
                 _ => "error",
             };

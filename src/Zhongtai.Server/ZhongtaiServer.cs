@@ -54,6 +54,7 @@ public static class ZhongtaiServer
         app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
         app.MapEventsApi();
         app.MapAppsApi();
+        app.MapModelsApi();
         return app;
     }
 }

@@ -1,13 +1,15 @@
 using Zhongtai.Events.Ingest;
 using Zhongtai.Events.Log;
+using Zhongtai.Registry;
 
 namespace Zhongtai.Hosting;
 
 /// <summary>A project's own stores: the unit of isolation. Nothing crosses projects.</summary>
 public sealed class Project : IAsyncDisposable
 {
-    internal Project(string name, string directory, EventLog log, EventIngestor ingestor)
+    internal Project(string name, string directory, EventLog log, EventIngestor ingestor, ModelRegistry models)
     {
+        Models = models;
         Name = name;
         Directory = directory;
         Events = log;
@@ -23,6 +25,9 @@ public sealed class Project : IAsyncDisposable
     public EventLog Events { get; }
 
     public EventIngestor Ingestor { get; }
+
+    /// <summary>The model registry (<c>models/</c>: artifacts addressed by checksum).</summary>
+    public ModelRegistry Models { get; }
 
     /// <summary><c>lake/</c>: Parquet partitions.</summary>
     public string LakeDirectory => Path.Combine(Directory, "lake");

@@ -6,6 +6,7 @@ using Zhongtai.Events.Ingest;
 using Zhongtai.Events.Log;
 using Zhongtai.Gateway;
 using Zhongtai.Meta;
+using Zhongtai.Registry;
 
 namespace Zhongtai.Hosting;
 
@@ -75,7 +76,8 @@ public sealed class ZhongtaiHost : IAsyncDisposable
 
         var dir = Path.Combine(DataDirectory, "projects", name);
         var log = EventLog.Open(Path.Combine(dir, "events"), Options.Events.Log, Time, Loggers.CreateLogger<EventLog>());
-        return new Project(name, dir, log, new EventIngestor(log, Options.Events.Ingest, Time));
+        var models = new ModelRegistry(Meta, name, Path.Combine(dir, "models"), Time);
+        return new Project(name, dir, log, new EventIngestor(log, Options.Events.Ingest, Time), models);
     }
 
     private static void Validate(object options)

@@ -28,6 +28,43 @@ public sealed class MetaStore
             expires_at TEXT NULL
         );
         """,
+        """
+        CREATE TABLE model_versions (
+            project TEXT NOT NULL REFERENCES projects(name),
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            checksum TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            format TEXT NOT NULL,
+            trainer TEXT NOT NULL,
+            config TEXT NOT NULL,
+            datasets TEXT NOT NULL,
+            parent_version INTEGER NULL,
+            metrics TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_reasons TEXT NOT NULL,
+            PRIMARY KEY (project, name, version)
+        );
+        CREATE TABLE model_aliases (
+            project TEXT NOT NULL,
+            name TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (project, name, alias)
+        );
+        CREATE TABLE model_alias_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            project TEXT NOT NULL,
+            name TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NULL,
+            changed_at TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

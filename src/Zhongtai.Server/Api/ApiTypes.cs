@@ -15,6 +15,8 @@ public sealed record StoredEvent(long Offset, Event Event);
 
 public sealed record EventsPage(IReadOnlyList<StoredEvent> Events, long NextOffset);
 
+public sealed record PromoteRequest(int Version);
+
 public sealed record AppInfo(string AppKey, string Name, string Project, IReadOnlyList<string> Scopes, string Status, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
 [JsonSourceGenerationOptions(
@@ -26,4 +28,6 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(EventsStats))]
 [JsonSerializable(typeof(EventsPage))]
 [JsonSerializable(typeof(AppInfo))]
+[JsonSerializable(typeof(List<Zhongtai.Registry.ModelVersion>))]
+[JsonSerializable(typeof(PromoteRequest))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -67,6 +67,7 @@ internal sealed class AppAuthenticationMiddleware(RequestDelegate next, Zhongtai
             }
 
             context.Features.Set(new AppRequestFeature(result.App!, body));
+            context.Request.Body = new MemoryStream(buffer, 0, length, writable: false); // for model binding
             await next(context);
         }
         finally

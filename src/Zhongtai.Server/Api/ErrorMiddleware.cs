@@ -23,6 +23,11 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
             var status = ex.Code.EndsWith("not_found", StringComparison.Ordinal) ? 404 : ex.Code == "app_exists" ? 409 : 400;
             await WriteAsync(context, new ApiError(status, ex.Code, ex.Message));
         }
+        catch (Zhongtai.Registry.RegistryException ex)
+        {
+            var status = ex.Code.EndsWith("not_found", StringComparison.Ordinal) ? 404 : ex.Code is "version_rejected" or "nothing_to_roll_back" ? 409 : 400;
+            await WriteAsync(context, new ApiError(status, ex.Code, ex.Message));
+        }
         catch (BadHttpRequestException ex)
         {
             var code = ex.StatusCode == 413 ? "body_too_large" : "bad_request";
