@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Zhongtai.Events.Ingest;
 using Zhongtai.Events.Log;
 using Zhongtai.Gateway;
+using Zhongtai.Jobs;
 using Zhongtai.Meta;
 using Zhongtai.Registry;
 
@@ -30,6 +31,7 @@ public sealed class ZhongtaiHost : IAsyncDisposable
         Apps = new AppService(Meta, SecretSealer.Create(options.Gateway, Path.Combine(DataDirectory, "master.key")), time);
         Apps.EnsureProject(AppService.DefaultProject);
         Authenticator = new AppAuthenticator(Apps, options.Gateway, time);
+        Jobs = new JobService(Meta, Path.Combine(DataDirectory, "jobs"), time);
     }
 
     public ZhongtaiOptions Options { get; }
@@ -39,6 +41,9 @@ public sealed class ZhongtaiHost : IAsyncDisposable
     public MetaStore Meta { get; }
     public AppService Apps { get; }
     public AppAuthenticator Authenticator { get; }
+
+    /// <summary>The job queue and job logs.</summary>
+    public JobService Jobs { get; }
 
     /// <summary>Validates the options and opens the data directory.</summary>
     public static ZhongtaiHost Open(ZhongtaiOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null)

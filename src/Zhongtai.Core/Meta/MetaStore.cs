@@ -65,6 +65,24 @@ public sealed class MetaStore
             reason TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            project TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            args TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT NULL,
+            finished_at TEXT NULL,
+            heartbeat_at TEXT NULL,
+            worker TEXT NULL,
+            result TEXT NULL,
+            error TEXT NULL,
+            trigger TEXT NOT NULL
+        );
+        CREATE INDEX jobs_status ON jobs(status, created_at);
+        """,
     ];
 
     private readonly string _connectionString;
