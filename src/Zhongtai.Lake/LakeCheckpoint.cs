@@ -55,7 +55,7 @@ internal static class CheckpointFile
         }
     }
 
-    public static void Write(string lakeDir, LakeCheckpoint checkpoint)
+    public static void Write(string lakeDir, LakeCheckpoint checkpoint, bool flushToDisk = true)
     {
         var path = LakeLayout.CheckpointPath(lakeDir);
         var tmp = path + ".tmp";
@@ -63,9 +63,13 @@ internal static class CheckpointFile
         using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
+            fs.Flush(flushToDisk);
         }
 
         File.Move(tmp, path, overwrite: true);
+        if (flushToDisk)
+        {
+            DurableFile.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
     }
 }

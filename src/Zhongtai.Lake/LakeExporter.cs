@@ -24,6 +24,13 @@ public sealed class LakeExportOptions
     /// </summary>
     public long CommitEveryRows { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// fsync part files, the checkpoint and the folders they are renamed in, so a commit survives power loss.
+    /// Turning it off keeps crash safety against process crashes (renames stay atomic) but not against power loss;
+    /// for throwaway lakes and tests only. Default true.
+    /// </summary>
+    public bool FlushToDisk { get; set; } = true;
+
     /// <summary>Parquet compression. Default Snappy.</summary>
     public CompressionMethod Compression { get; set; } = CompressionMethod.Snappy;
 }
@@ -142,7 +149,7 @@ public sealed class LakeExporter
             TotalFiles = previous.TotalFiles + files,
             UpdatedAt = _time.GetUtcNow(),
         };
-        CheckpointFile.Write(lakeDir, next);
+        CheckpointFile.Write(lakeDir, next, _options.FlushToDisk);
         return next;
     }
 
@@ -180,34 +187,33 @@ public sealed class LakeExporter
         return removed;
     }
 
-    /// <summary>The open partitions, buffers and uncommitted files of one export call.</summary>
+    /// <summary>
+    /// The partitions, buffers and uncommitted files of one export call. Rows are buffered per partition; a part file
+    /// is opened only when a buffer is written as a row group, so out-of-order timestamps over many hours do not
+    /// splinter the output into tiny files. At most <see cref="LakeExportOptions.MaxOpenFiles"/> files are open; past
+    /// that the least recently used one is finished.
+    /// </summary>
     private sealed class ExportRun(string eventsDir, LakeExportOptions options) : IDisposable
     {
-        private readonly Dictionary<long, PartitionFile> _open = [];
+        private readonly Dictionary<long, Partition> _partitions = [];
         private readonly List<(string Temp, string Final)> _finished = [];
         private readonly EventColumns _columns = new(options.RowGroupSize);
         private readonly ParquetOptions _parquet = new() { CompressionMethod = options.Compression };
         private long _buffered;
         private long _clock;
+        private int _openFiles;
 
         public int LastCommitFiles { get; private set; }
 
         public async Task AddAsync(long hour, long offset, Event e, CancellationToken ct)
         {
-            if (!_open.TryGetValue(hour, out var part))
+            if (!_partitions.TryGetValue(hour, out var part))
             {
-                if (_open.Count >= options.MaxOpenFiles)
-                {
-                    var lru = _open.Values.MinBy(p => p.LastUsed)!;
-                    await FinishAsync(lru, ct).ConfigureAwait(false);
-                }
-
-                part = await PartitionFile.CreateAsync(eventsDir, hour, offset, _parquet, ct).ConfigureAwait(false);
-                _open.Add(hour, part);
+                part = new Partition(hour, Path.Combine(eventsDir, LakeLayout.PartitionPath(hour)));
+                _partitions.Add(hour, part);
             }
 
             part.LastUsed = ++_clock;
-            part.LastOffset = offset;
             part.Buffer.Add((offset, e));
             _buffered++;
             if (part.Buffer.Count >= options.RowGroupSize)
@@ -216,42 +222,76 @@ public sealed class LakeExporter
             }
             else if (_buffered >= options.MaxBufferedRows)
             {
-                var largest = _open.Values.MaxBy(p => p.Buffer.Count)!;
+                var largest = _partitions.Values.MaxBy(p => p.Buffer.Count)!;
                 await FlushAsync(largest, ct).ConfigureAwait(false);
             }
         }
 
-        private async Task FlushAsync(PartitionFile part, CancellationToken ct)
+        /// <summary>Writes a partition's buffer as one row group, opening its part file if needed.</summary>
+        private async Task FlushAsync(Partition part, CancellationToken ct)
         {
             if (part.Buffer.Count == 0)
             {
                 return;
             }
 
-            await _columns.WriteRowGroupAsync(part.Writer!, part.Buffer, ct).ConfigureAwait(false);
+            if (part.File is null)
+            {
+                if (_openFiles >= options.MaxOpenFiles)
+                {
+                    var lru = _partitions.Values.Where(p => p.File is not null).MinBy(p => p.LastUsed)!;
+                    await FinishAsync(lru, ct).ConfigureAwait(false);
+                }
+
+                part.File = await PartFile.CreateAsync(part.Dir, part.Buffer[0].Offset, _parquet, ct).ConfigureAwait(false);
+                _openFiles++;
+            }
+
+            await _columns.WriteRowGroupAsync(part.File.Writer!, part.Buffer, ct).ConfigureAwait(false);
+            part.File.LastOffset = part.Buffer[^1].Offset;
             _buffered -= part.Buffer.Count;
             part.Buffer.Clear();
         }
 
-        private async Task FinishAsync(PartitionFile part, CancellationToken ct)
+        /// <summary>Flushes a partition and finishes its open file (footer, fsync, close); the file waits for the commit.</summary>
+        private async Task FinishAsync(Partition part, CancellationToken ct)
         {
             await FlushAsync(part, ct).ConfigureAwait(false);
-            await part.CloseAsync().ConfigureAwait(false);
-            _open.Remove(part.Hour);
-            _finished.Add((part.TempPath, Path.Combine(part.Dir, LakeLayout.PartFileName(part.FirstOffset, part.LastOffset))));
+            if (part.File is { } file)
+            {
+                await file.CloseAsync(options.FlushToDisk).ConfigureAwait(false);
+                _finished.Add((file.TempPath, Path.Combine(part.Dir, LakeLayout.PartFileName(file.FirstOffset, file.LastOffset))));
+                part.File = null;
+                _openFiles--;
+            }
         }
 
-        /// <summary>Finishes every open file and renames all finished files into place; returns how many.</summary>
+        /// <summary>Finishes every partition and renames all finished files into place; returns how many.</summary>
         public async Task<int> CommitFilesAsync(CancellationToken ct)
         {
-            foreach (var part in _open.Values.ToList())
+            foreach (var part in _partitions.Values.OrderBy(p => p.Hour))
             {
                 await FinishAsync(part, ct).ConfigureAwait(false);
             }
 
+            _partitions.Clear();
+            var dirs = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var (temp, final) in _finished)
             {
                 File.Move(temp, final, overwrite: false);
+                var hourDir = Path.GetDirectoryName(final)!;
+                dirs.Add(hourDir);
+                dirs.Add(Path.GetDirectoryName(hourDir)!);
+            }
+
+            // The renames, and the partition folders themselves, must be on disk before the checkpoint moves.
+            if (options.FlushToDisk && dirs.Count > 0)
+            {
+                dirs.Add(eventsDir);
+                foreach (var dir in dirs.Reverse())
+                {
+                    DurableFile.SyncDirectory(dir);
+                }
             }
 
             LastCommitFiles = _finished.Count;
@@ -262,13 +302,18 @@ public sealed class LakeExporter
         /// <summary>Deletes every uncommitted file of this call.</summary>
         public void Abort()
         {
-            foreach (var part in _open.Values)
+            foreach (var part in _partitions.Values)
             {
-                part.DisposeQuietly();
-                TryDelete(part.TempPath);
+                if (part.File is { } file)
+                {
+                    file.DisposeQuietly();
+                    TryDelete(file.TempPath);
+                    part.File = null;
+                }
             }
 
-            _open.Clear();
+            _partitions.Clear();
+            _openFiles = 0;
             foreach (var (temp, _) in _finished)
             {
                 TryDelete(temp);
@@ -292,36 +337,41 @@ public sealed class LakeExporter
         }
     }
 
-    /// <summary>One part file being written: a temp file in its partition folder and the rows not yet in a row group.</summary>
-    private sealed class PartitionFile
+    /// <summary>One date/hour partition of an export call: rows not yet in a row group and the open part file, if any.</summary>
+    private sealed class Partition(long hour, string dir)
     {
-        public required long Hour { get; init; }
-        public required string Dir { get; init; }
+        public long Hour { get; } = hour;
+        public string Dir { get; } = dir;
+        public long LastUsed { get; set; }
+        public List<(long Offset, Event Event)> Buffer { get; } = [];
+        public PartFile? File { get; set; }
+    }
+
+    /// <summary>A part file being written under a temp name in its partition folder.</summary>
+    private sealed class PartFile
+    {
         public required string TempPath { get; init; }
         public required long FirstOffset { get; init; }
         public long LastOffset { get; set; }
-        public long LastUsed { get; set; }
-        public List<(long Offset, Event Event)> Buffer { get; } = [];
         public FileStream? Stream { get; private set; }
         public ParquetWriter? Writer { get; private set; }
 
-        public static async Task<PartitionFile> CreateAsync(string eventsDir, long hour, long firstOffset, ParquetOptions options, CancellationToken ct)
+        public static async Task<PartFile> CreateAsync(string dir, long firstOffset, ParquetOptions options, CancellationToken ct)
         {
-            var dir = Path.Combine(eventsDir, LakeLayout.PartitionPath(hour));
             Directory.CreateDirectory(dir);
             var temp = Path.Combine(dir, "." + LakeLayout.PartFileName(firstOffset, firstOffset) + ".tmp");
-            var part = new PartitionFile { Hour = hour, Dir = dir, TempPath = temp, FirstOffset = firstOffset, LastOffset = firstOffset };
-            part.Stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-            part.Writer = await ParquetWriter.CreateAsync(EventColumns.Schema, part.Stream, options, false, ct).ConfigureAwait(false);
-            return part;
+            var file = new PartFile { TempPath = temp, FirstOffset = firstOffset, LastOffset = firstOffset };
+            file.Stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+            file.Writer = await ParquetWriter.CreateAsync(EventColumns.Schema, file.Stream, options, false, ct).ConfigureAwait(false);
+            return file;
         }
 
-        /// <summary>Writes the footer, fsyncs and closes the temp file.</summary>
-        public async Task CloseAsync()
+        /// <summary>Writes the footer, fsyncs (when asked) and closes the temp file.</summary>
+        public async Task CloseAsync(bool flushToDisk)
         {
             await Writer!.DisposeAsync().ConfigureAwait(false);
             Writer = null;
-            Stream!.Flush(flushToDisk: true);
+            Stream!.Flush(flushToDisk);
             await Stream.DisposeAsync().ConfigureAwait(false);
             Stream = null;
         }

@@ -211,6 +211,34 @@ public sealed class DemoWorld
         }
     }
 
+    /// <summary>
+    /// Writes the event stream as JSON lines (the ingest format) to <paramref name="eventsPath"/> and, when given,
+    /// the fraud labels to <paramref name="labelsPath"/> (see <see cref="GroundTruth.WriteFraudLabels"/>). Returns the event count.
+    /// </summary>
+    public long WriteJsonl(string eventsPath, string? labelsPath = null, CancellationToken ct = default)
+    {
+        long count = 0;
+        using (var stream = new FileStream(eventsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            foreach (var e in Events(ct))
+            {
+                JsonSerializer.Serialize(writer, e, EventJsonContext.Default.Event);
+                writer.Flush();
+                stream.WriteByte((byte)'\n');
+                writer.Reset();
+                count++;
+            }
+        }
+
+        if (labelsPath is not null)
+        {
+            Truth.WriteFraudLabels(labelsPath);
+        }
+
+        return count;
+    }
+
     private static string NextId(ref long id) => "d-" + (++id).ToString(CultureInfo.InvariantCulture);
 
     private int ScaledCount(int perScale) => perScale <= 0 ? 0 : Math.Max(1, (int)Math.Round(perScale * _o.Scale));

@@ -235,21 +235,27 @@ public sealed class DemoWorldTests
     }
 
     [Fact]
-    public void FraudLabels_WriteAndReadBack()
+    public void WriteJsonl_EventsParseBackAndLabelsReadBack()
     {
-        var world = DemoWorld.Generate(Small());
-        foreach (var _ in world.Events()) { }
-        var path = Path.Combine(Path.GetTempPath(), "zt-fraud-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        var world = DemoWorld.Generate(Scaled(0.05));
+        var path = Path.Combine(Path.GetTempPath(), "zt-demo-" + Guid.NewGuid().ToString("N"));
         try
         {
-            world.Truth.WriteFraudLabels(path);
-            var read = GroundTruth.ReadFraudLabels(path);
+            long count = world.WriteJsonl(path + ".jsonl", path + ".fraud.jsonl");
+
+            var lines = File.ReadAllLines(path + ".jsonl");
+            Assert.Equal(count, lines.Length);
+            Assert.Equal(world.Events().Select(e => JsonSerializer.Serialize(e, EventJsonContext.Default.Event)), lines);
+            Assert.All(lines.Take(100), l => Assert.NotNull(JsonSerializer.Deserialize(l, EventJsonContext.Default.Event)));
+            var read = GroundTruth.ReadFraudLabels(path + ".fraud.jsonl");
+            Assert.NotEmpty(read);
             Assert.Equal(world.Truth.FraudEvents.OrderBy(x => x.Key), read.OrderBy(x => x.Key));
-            Assert.StartsWith("{\"id\":\"d-", File.ReadLines(path).First(), StringComparison.Ordinal);
+            Assert.StartsWith("{\"id\":\"d-", File.ReadLines(path + ".fraud.jsonl").First(), StringComparison.Ordinal);
         }
         finally
         {
-            File.Delete(path);
+            File.Delete(path + ".jsonl");
+            File.Delete(path + ".fraud.jsonl");
         }
     }
 }
