@@ -8,7 +8,7 @@ namespace Zhongtai.Bench.Lake;
 
 /// <summary>
 /// Exports a generated demo world (about 1M events by default) to a fresh lake and queries it with DuckDB.
-/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--dir PATH] [--keep]</c>.
+/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--days D] [--dir PATH] [--keep]</c>.
 /// </summary>
 public static class LakeExportBench
 {
@@ -18,6 +18,7 @@ public static class LakeExportBench
         double scale = 4.2;
         string dir = Path.Combine(Path.GetTempPath(), "zt-lake-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         bool keep = false;
+        int days = 7;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -26,6 +27,7 @@ public static class LakeExportBench
                 case "--scale": scale = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--dir": dir = args[++i]; break;
                 case "--keep": keep = true; break;
+                case "--days": days = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -35,7 +37,7 @@ public static class LakeExportBench
             Directory.Delete(dir, recursive: true);
         }
 
-        var options = new DemoWorldOptions { Seed = 42, Scale = scale };
+        var options = new DemoWorldOptions { Seed = 42, Scale = scale, Days = days };
         Console.WriteLine($"demo world: seed 42, scale {scale}, {options.Days} days; first {maxEvents:N0} events; lake {dir}");
 
         int take = (int)Math.Min(maxEvents, int.MaxValue);
