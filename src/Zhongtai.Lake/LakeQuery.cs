@@ -167,9 +167,16 @@ public sealed class LakeQuery : IDisposable
     /// </summary>
     private LakeException Translate(DuckDBException e)
     {
-        foreach (var file in FindCorruptFiles())
+        // Errors in the SQL itself are reported as they are; anything else may come from a bad file.
+        bool sqlError = e.Message.StartsWith("Parser Error", StringComparison.Ordinal)
+            || e.Message.StartsWith("Binder Error", StringComparison.Ordinal)
+            || e.Message.StartsWith("Catalog Error", StringComparison.Ordinal);
+        if (!sqlError)
         {
-            return new LakeCorruptFileException(file.Path, file.Reason, e);
+            foreach (var file in FindCorruptFiles())
+            {
+                return new LakeCorruptFileException(file.Path, file.Reason, e);
+            }
         }
 
         return new LakeException($"Lake query failed: {e.Message}", e);

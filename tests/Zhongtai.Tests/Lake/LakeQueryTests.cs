@@ -37,6 +37,12 @@ public sealed class LakeQueryTests
 
         Assert.Equal(victim, e.FilePath);
         Assert.Contains(victim, e.Message, StringComparison.Ordinal);
+        Assert.Contains(victim, Assert.Single(lake.FindCorruptFiles()).Path, StringComparison.Ordinal);
+
+        // A mistake in the SQL is still reported as such, not blamed on the file.
+        var sqlError = Assert.Throws<LakeException>(() => lake.Rows("SELECT no_such_column FROM events"));
+        Assert.IsNotType<LakeCorruptFileException>(sqlError);
+        Assert.Contains("no_such_column", sqlError.Message, StringComparison.Ordinal);
     }
 
     [Fact]
