@@ -84,6 +84,14 @@ public sealed class LakeExporter
         using var exportLock = AcquireLock(lakeDir);
 
         var checkpoint = CheckpointFile.Read(lakeDir);
+        if (checkpoint.LastOffset < 0 && Directory.EnumerateFiles(eventsDir, "part-*.parquet", SearchOption.AllDirectories).Any())
+        {
+            // Without a checkpoint every part would look uncommitted and recovery would delete the lake.
+            throw new LakeException(
+                $"The lake '{eventsDir}' has part files but no export checkpoint '{LakeLayout.CheckpointPath(lakeDir)}'. " +
+                "Restore the checkpoint, or move the part files away to export from scratch.");
+        }
+
         Recover(eventsDir, checkpoint.LastOffset);
 
         using var run = new ExportRun(eventsDir, _options);

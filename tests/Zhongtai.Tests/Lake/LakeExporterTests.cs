@@ -222,6 +222,22 @@ public sealed class LakeExporterTests
     }
 
     [Fact]
+    public void Export_CheckpointLostButPartsPresent_RefusesAndDeletesNothing()
+    {
+        using var dir = new TempDir();
+        var events = LakeTestData.Events(300, hours: 2);
+        var exporter = new LakeExporter(time: Time);
+        exporter.Export(dir.Path, events);
+        File.Delete(LakeLayout.CheckpointPath(dir.Path));
+        var files = Directory.GetFiles(dir.Path, "*.parquet", SearchOption.AllDirectories);
+
+        var e = Assert.Throws<LakeException>(() => exporter.Export(dir.Path, events));
+
+        Assert.Contains("no export checkpoint", e.Message, StringComparison.Ordinal);
+        Assert.All(files, f => Assert.True(File.Exists(f)));
+    }
+
+    [Fact]
     public void Layout_PartitionOfTimestamp_IsUtcDateAndHour()
     {
         var ts = new DateTimeOffset(2026, 3, 1, 0, 30, 0, TimeSpan.FromHours(8)); // 2026-02-28 16:30 UTC
