@@ -8,7 +8,7 @@ namespace Zhongtai.Bench.Lake;
 
 /// <summary>
 /// Exports a generated demo world (about 1M events by default) to a fresh lake and queries it with DuckDB.
-/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--days D] [--dir PATH] [--keep]</c>.
+/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--days D] [--compression none|snappy|zstd|...] [--no-fsync] [--dir PATH] [--keep]</c>.
 /// </summary>
 public static class LakeExportBench
 {
@@ -19,6 +19,7 @@ public static class LakeExportBench
         string dir = Path.Combine(Path.GetTempPath(), "zt-lake-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         bool keep = false;
         int days = 7;
+        var exportOptions = new LakeExportOptions();
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -27,6 +28,8 @@ public static class LakeExportBench
                 case "--scale": scale = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--dir": dir = args[++i]; break;
                 case "--keep": keep = true; break;
+                case "--compression": exportOptions.Compression = Enum.Parse<Parquet.CompressionMethod>(args[++i], ignoreCase: true); break;
+                case "--no-fsync": exportOptions.FlushToDisk = false; break;
                 case "--days": days = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
@@ -45,7 +48,7 @@ public static class LakeExportBench
 
         // 1. Generate and export, streaming: nothing holds the whole range. Peak memory is measured here.
         var sw = Stopwatch.StartNew();
-        var result = await new LakeExporter().ExportAsync(dir, Offsets(world.Events().Take(take))).ConfigureAwait(false);
+        var result = await new LakeExporter(exportOptions).ExportAsync(dir, Offsets(world.Events().Take(take))).ConfigureAwait(false);
         double streamSeconds = sw.Elapsed.TotalSeconds;
         long streamingPeak;
         using (var p = Process.GetCurrentProcess())
@@ -55,7 +58,7 @@ public static class LakeExportBench
 
         long bytes = Directory.EnumerateFiles(dir, "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Console.WriteLine($"generate + export (streaming): {result.Rows:N0} rows, {result.Files} files, {result.Partitions} partitions in {streamSeconds:F2} s ({result.Rows / streamSeconds:N0} rows/s); peak working set {streamingPeak / 1e6:F0} MB");
-        Console.WriteLine($"parquet: {bytes / 1e6:F1} MB ({(double)bytes / result.Rows:F1} B/row, snappy)");
+        Console.WriteLine($"parquet: {bytes / 1e6:F1} MB ({(double)bytes / result.Rows:F1} B/row, {exportOptions.Compression})");
 
         // 2. The exporter alone: events generated into memory first, then exported to a second lake.
         sw.Restart();
@@ -65,7 +68,7 @@ public static class LakeExportBench
         GC.Collect();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         sw.Restart();
-        var result2 = await new LakeExporter().ExportAsync(dir2, events).ConfigureAwait(false);
+        var result2 = await new LakeExporter(exportOptions).ExportAsync(dir2, events).ConfigureAwait(false);
         double exportSeconds = sw.Elapsed.TotalSeconds;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Console.WriteLine($"generate only: {events.Count:N0} events in {genSeconds:F2} s ({events.Count / genSeconds:N0} events/s)");
