@@ -193,12 +193,24 @@ public sealed class DemoWorld
             yield return (e, FraudKind.None);
         }
 
+        // A session that runs past midnight carries its late events into the next day's batch, so the stream stays
+        // in time order; past the end of the window they are dropped.
+        var carry = new List<Pending>();
+        long seq = 0;
         for (int day = 0; day < _o.Days; day++)
         {
             ct.ThrowIfCancellationRequested();
-            var batch = Day(day, start.AddDays(day).UtcTicks);
+            long nextDay = start.AddDays(day + 1).UtcTicks;
+            var batch = Day(day, start.AddDays(day).UtcTicks, carry, ref seq);
+            carry = [];
             foreach (var p in batch)
             {
+                if (p.Ticks >= nextDay)
+                {
+                    carry.Add(p);
+                    continue;
+                }
+
                 p.Event.Id = NextId(ref id);
                 Truth.TotalEvents++;
                 if (p.Fraud != FraudKind.None)
@@ -247,11 +259,13 @@ public sealed class DemoWorld
 
     private readonly record struct Pending(long Ticks, long Seq, Event Event, FraudKind Fraud);
 
-    private sealed class DayBuffer(int day)
+    private sealed class DayBuffer(int day, List<Pending> carried, long seq)
     {
         public int Day { get; } = day;
-        public List<Pending> Events { get; } = [];
-        private long _seq;
+        public List<Pending> Events { get; } = [.. carried];
+        private long _seq = seq;
+
+        public long Seq => _seq;
 
         public Event Add(long ticks, Event e, FraudKind fraud)
         {
@@ -261,9 +275,9 @@ public sealed class DemoWorld
         }
     }
 
-    private List<Pending> Day(int day, long dayStart)
+    private List<Pending> Day(int day, long dayStart, List<Pending> carried, ref long seq)
     {
-        var buffer = new DayBuffer(day);
+        var buffer = new DayBuffer(day, carried, seq);
         for (int u = 0; u < _users.Length; u++)
         {
             var user = _users[u];
@@ -304,6 +318,7 @@ public sealed class DemoWorld
             }
         }
 
+        seq = buffer.Seq;
         buffer.Events.Sort(static (a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : a.Seq.CompareTo(b.Seq));
         return buffer.Events;
     }
