@@ -35,6 +35,7 @@ internal static class ZtCommand
         root.Subcommands.Add(AppsCommands.Build());
         root.Subcommands.Add(EventsCommands.Build());
         root.Subcommands.Add(ImportCommands.Build());
+        root.Subcommands.Add(DemoCommands.Build());
         root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(JobsCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
@@ -47,7 +48,7 @@ internal static class ZtCommand
         {
             return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is AppException or KeyNotFoundException or Zhongtai.Registry.RegistryException or Zhongtai.Events.Import.ImportException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
+        catch (Exception ex) when (ex is AppException or Zhongtai.Lake.LakeException or KeyNotFoundException or Zhongtai.Registry.RegistryException or Zhongtai.Events.Import.ImportException or EventBatchException or ArgumentException or InvalidOperationException or IOException or System.ComponentModel.DataAnnotations.ValidationException)
         {
             var code = ex switch
             {

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Text;
 using Spectre.Console;
+using Zhongtai.Events.Ingest;
 using Zhongtai.Gateway;
+using Zhongtai.Hosting;
+using Zhongtai.Lake;
 
 namespace Zhongtai.Cli.Commands;
 
@@ -64,8 +67,32 @@ internal static class EventsCommands
             while (true);
         });
 
+        var export = new Command("export", "Export the durable log (from where the last export ended) to the lake: Parquet partitioned by date and hour.") { Project };
+        export.SetAction(async (parse, ct) =>
+        {
+            await using var host = ZtCommand.OpenHost(parse);
+            var project = host.Project(parse.GetValue(Project)!);
+            var result = await ExportAsync(project, host.Time, ct);
+            if (parse.GetValue(ZtCommand.Json))
+            {
+                ZtCommand.WriteJson(result);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine($"Exported [bold]{result.Rows:N0}[/] events into {result.Files:N0} Parquet file(s) over {result.Partitions:N0} partition(s) of {Markup.Escape(project.LakeDirectory)}; lake is at offset {result.LastOffset:N0}.");
+            }
+        });
+
         events.Subcommands.Add(count);
+        events.Subcommands.Add(export);
         events.Subcommands.Add(tail);
         return events;
+    }
+
+    /// <summary>Exports what the lake does not have yet (exactly once: the lake's checkpoint says where to start).</summary>
+    public static Task<ExportResult> ExportAsync(Project project, TimeProvider time, CancellationToken ct)
+    {
+        var from = Math.Max(project.Events.StartOffset, LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset + 1);
+        return new LakeExporter(time: time).ExportAsync(project.LakeDirectory, project.Events.ReadEvents(from), ct);
     }
 }

@@ -39,14 +39,36 @@ internal static class ServeCommands
             var baseUrl = urls.Split(';')[0].TrimEnd('/');
             AnsiConsole.Write(new Rule("[bold]Zhongtai quick start[/]").LeftJustified());
             AnsiConsole.MarkupLine($"Data directory: [bold]{Markup.Escape(host.DataDirectory)}[/]");
+            var app = ZhongtaiServer.Build(host, urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await app.StartAsync(ct);
+            var project = host.Project();
+            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).StartAsync(async ctx =>
+            {
+                var ingest = ctx.AddTask("1. demo world → POST /v1/events");
+                if (project.Events.Count == 0)
+                {
+                    await IngestDemoThroughApiAsync(host, app.Urls.First(), credentials.Token, ingest, ct);
+                }
+                else
+                {
+                    ingest.Description = $"1. demo world: {project.Events.Count:N0} events already ingested";
+                }
+
+                ingest.Value = ingest.MaxValue;
+                var export = ctx.AddTask("2. event log → lake (Parquet)");
+                var exported = await EventsCommands.ExportAsync(project, host.Time, ct);
+                export.Description = $"2. lake: {exported.Rows:N0} new rows, {exported.Files} file(s)";
+                export.Value = export.MaxValue;
+            });
             AnsiConsole.MarkupLine($"App [bold]quickstart[/] (scopes {string.Join(",", credentials.App.Scopes)}); token in {Markup.Escape(CredentialsPath(host))}");
-            AnsiConsole.MarkupLine($"Events in the default project: {host.Project().Events.Count:N0}");
+            AnsiConsole.MarkupLine($"Events in the default project: {project.Events.Count:N0}");
             AnsiConsole.MarkupLine($"API reference: {baseUrl}/docs   OpenAPI: {baseUrl}/openapi/v1.json   Metrics: {baseUrl}/metrics");
             AnsiConsole.MarkupLine("Try:");
-            AnsiConsole.WriteLine($"  curl -s {baseUrl}/healthz");
-            AnsiConsole.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '[{{\"id\":\"e1\",\"type\":\"click\",\"userId\":\"u1\",\"itemId\":\"i9\",\"timestamp\":\"{host.Time.GetUtcNow():yyyy-MM-ddTHH:mm:ssZ}\"}}]' {baseUrl}/v1/events");
-            AnsiConsole.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/events/stats");
-            await RunServerAsync(host, urls, ct);
+            Console.WriteLine($"  curl -s {baseUrl}/healthz");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '[{{\"id\":\"e1\",\"type\":\"click\",\"userId\":\"u1\",\"itemId\":\"i9\",\"timestamp\":\"{host.Time.GetUtcNow():yyyy-MM-ddTHH:mm:ssZ}\"}}]' {baseUrl}/v1/events");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/events/stats");
+            AnsiConsole.MarkupLine($"[green]Serving[/] on {Markup.Escape(string.Join(", ", app.Urls))} (Ctrl+C to stop).");
+            await WaitAndStopAsync(app, ct);
         });
         return quickstart;
     }
@@ -56,6 +78,57 @@ internal static class ServeCommands
         var app = ZhongtaiServer.Build(host, urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         await app.StartAsync(ct);
         AnsiConsole.MarkupLine($"[green]Serving[/] on {Markup.Escape(string.Join(", ", app.Urls))} (Ctrl+C to stop).");
+        await WaitAndStopAsync(app, ct);
+    }
+
+    /// <summary>The demo world, posted to the running server in NDJSON batches of 1,000 (ids make a re-run idempotent).</summary>
+    private static async Task IngestDemoThroughApiAsync(ZhongtaiHost host, string url, string token, ProgressTask task, CancellationToken ct)
+    {
+        var world = Zhongtai.Demo.DemoWorld.Generate(DemoCommands.Options(host, seed: 42, scale: 1, days: 7));
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        task.MaxValue = 250_000;
+        var body = new System.Text.StringBuilder();
+        var inBatch = 0;
+        long sent = 0;
+        foreach (var e in world.Events(ct))
+        {
+            body.Append(System.Text.Json.JsonSerializer.Serialize(e, Zhongtai.Events.EventJsonContext.Default.Event)).Append('\n');
+            if (++inBatch == 1_000)
+            {
+                await PostAsync();
+            }
+        }
+
+        await PostAsync();
+        var dir = Path.Combine(host.Project().Directory, "demo");
+        Directory.CreateDirectory(dir);
+        world.Truth.WriteFraudLabels(Path.Combine(dir, "fraud.jsonl"));
+
+        async Task PostAsync()
+        {
+            if (inBatch == 0)
+            {
+                return;
+            }
+
+            using var content = new StringContent(body.ToString(), System.Text.Encoding.UTF8, "application/x-ndjson");
+            using var response = await client.PostAsync("/v1/events?backfill=true", content, ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"Ingesting the demo world failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            }
+
+            sent += inBatch;
+            task.Value = Math.Min(sent, task.MaxValue - 1);
+            task.Description = $"1. demo world → POST /v1/events: {sent:N0}";
+            body.Clear();
+            inBatch = 0;
+        }
+    }
+
+    private static async Task WaitAndStopAsync(Microsoft.AspNetCore.Builder.WebApplication app, CancellationToken ct)
+    {
         try
         {
             await Task.Delay(Timeout.Infinite, ct);
