@@ -1,6 +1,7 @@
 using Zhongtai.Events.Ingest;
 using Zhongtai.Events.Log;
 using Zhongtai.Registry;
+using Zhongtai.Samples;
 
 namespace Zhongtai.Hosting;
 
@@ -10,6 +11,8 @@ public sealed class Project : IAsyncDisposable
     internal Project(string name, string directory, EventLog log, EventIngestor ingestor, ModelRegistry models)
     {
         Models = models;
+        _users = new(() => IdDictionary.Open(Path.Combine(directory, "ids", "users.dict")));
+        _items = new(() => IdDictionary.Open(Path.Combine(directory, "ids", "items.dict")));
         Name = name;
         Directory = directory;
         Events = log;
@@ -32,5 +35,27 @@ public sealed class Project : IAsyncDisposable
     /// <summary><c>lake/</c>: Parquet partitions.</summary>
     public string LakeDirectory => Path.Combine(Directory, "lake");
 
-    public ValueTask DisposeAsync() => Events.DisposeAsync();
+    private readonly Lazy<IdDictionary> _users = null!;
+    private readonly Lazy<IdDictionary> _items = null!;
+
+    /// <summary>External user ids → dense ints (<c>ids/users.dict</c>, append-only).</summary>
+    public IdDictionary UserIds => _users.Value;
+
+    /// <summary>External item ids → dense ints (<c>ids/items.dict</c>, append-only).</summary>
+    public IdDictionary ItemIds => _items.Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_users.IsValueCreated)
+        {
+            _users.Value.Dispose();
+        }
+
+        if (_items.IsValueCreated)
+        {
+            _items.Value.Dispose();
+        }
+
+        await Events.DisposeAsync().ConfigureAwait(false);
+    }
 }
