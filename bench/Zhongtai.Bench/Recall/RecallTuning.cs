@@ -1,0 +1,6 @@
+namespace Zhongtai.Bench.Recall;
+
+internal static class RecallTuning
+{
+    public static int Run(Dictionary<string, string> opts) => 0;
+}
