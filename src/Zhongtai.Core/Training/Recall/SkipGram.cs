@@ -45,6 +45,13 @@ public class SkipGramOptions
     /// <summary>How users are scored from their history. Default <see cref="SkipGramScoring.InputOutput"/>.</summary>
     public SkipGramScoring Scoring { get; set; } = SkipGramScoring.InputOutput;
 
+    /// <summary>
+    /// With <see cref="SkipGramScoring.InputOutput"/>, <c>PopularityPrior·log(1 + count_j)</c> is added to item j's score.
+    /// SGNS learns <c>in_i·out_j ≈ PMI(i, j) - log k</c> against the unigram^0.75 noise, which removes popularity; adding
+    /// 0.75·log count turns it back into a conditional log-probability, which ranks far better. Default 0.75.
+    /// </summary>
+    public double PopularityPrior { get; set; } = 0.75;
+
     /// <summary>Throws <see cref="ArgumentException"/> on invalid values.</summary>
     public virtual void Validate()
     {
@@ -82,6 +89,11 @@ public class SkipGramOptions
         {
             throw new ArgumentException($"Threads must be >= 1; got {Threads}.", nameof(Threads));
         }
+
+        if (!(PopularityPrior >= 0) || double.IsInfinity(PopularityPrior))
+        {
+            throw new ArgumentException($"PopularityPrior must be a finite number >= 0; got {PopularityPrior}.", nameof(PopularityPrior));
+        }
     }
 }
 
@@ -89,9 +101,20 @@ public class SkipGramOptions
 public sealed class SkipGramItemModel : IRecallModel, IItemEmbeddingModel, ISimilarItemsModel
 {
     private readonly float[] _normalized;
+    private readonly float[] _prior;
 
-    internal SkipGramItemModel(string name, int userCount, int itemCount, int dim, float[] input, float[] output, SkipGramScoring scoring)
+    internal SkipGramItemModel(string name, int userCount, int itemCount, int dim, float[] input, float[] output, SkipGramOptions options, int[] itemCounts)
     {
+        SkipGramScoring scoring = options.Scoring;
+        _prior = new float[itemCount];
+        if (scoring == SkipGramScoring.InputOutput)
+        {
+            for (int i = 0; i < Math.Min(itemCount, itemCounts.Length); i++)
+            {
+                _prior[i] = (float)(options.PopularityPrior * Math.Log(1 + itemCounts[i]));
+            }
+        }
+
         Name = name;
         UserCount = userCount;
         ItemCount = itemCount;
@@ -145,9 +168,14 @@ public sealed class SkipGramItemModel : IRecallModel, IItemEmbeddingModel, ISimi
         }
 
         var target = Scoring == SkipGramScoring.Cosine ? _normalized : Output;
+        if (n > 0 && Scoring == SkipGramScoring.InputOutput)
+        {
+            TensorPrimitives.Divide(q, n, q);
+        }
+
         for (int j = 0; j < ItemCount; j++)
         {
-            scores[j] = n == 0 ? 0f : TensorPrimitives.Dot(q, target.AsSpan(j * d, d));
+            scores[j] = (n == 0 ? 0f : TensorPrimitives.Dot(q, target.AsSpan(j * d, d))) + _prior[j];
         }
     }
 
@@ -382,15 +410,7 @@ public static class Item2Vec
         }
 
         CheckWarmStart(previous, options.Dimension);
-        var sequences = new List<int[]>(data.UserCount);
-        for (int u = 0; u < data.UserCount; u++)
-        {
-            if (data.CountOf(u) > 1)
-            {
-                sequences.Add(data.SequenceOf(u));
-            }
-        }
-
+        var sequences = Sequences(data);
         int vocab = Math.Max(data.ItemCount, previous?.ItemCount ?? 0);
         if (sequences.Count == 0)
         {
@@ -398,7 +418,7 @@ public static class Item2Vec
         }
 
         var (input, output, speed) = SkipGramEngine.Train(sequences, vocab, options, previous?.Input, previous?.Output, cancellationToken);
-        return new SkipGramItemModel("item2vec", data.UserCount, vocab, options.Dimension, input, output, options.Scoring) { TokensPerSecondPerThread = speed };
+        return new SkipGramItemModel("item2vec", data.UserCount, vocab, options.Dimension, input, output, options, data.ItemCounts()) { TokensPerSecondPerThread = speed };
     }
 
     /// <summary>The time-ordered item sequences item2vec trains on (users with two or more items).</summary>
@@ -486,7 +506,7 @@ public static class DeepWalk
 
         int vocab = Math.Max(data.ItemCount, previous?.ItemCount ?? 0);
         var (input, output, speed) = SkipGramEngine.Train(walks, vocab, options, previous?.Input, previous?.Output, cancellationToken);
-        return new SkipGramItemModel("deepwalk", data.UserCount, vocab, options.Dimension, input, output, options.Scoring) { TokensPerSecondPerThread = speed };
+        return new SkipGramItemModel("deepwalk", data.UserCount, vocab, options.Dimension, input, output, options, data.ItemCounts()) { TokensPerSecondPerThread = speed };
     }
 
     /// <summary>Weighted random walks (transition probability proportional to the edge weight), seeded.</summary>
