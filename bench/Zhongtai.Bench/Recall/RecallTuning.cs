@@ -34,9 +34,28 @@ internal static class RecallTuning
         bool Want(string m) => only == "all" || only.Split(',').Contains(m);
         if (Want("ease"))
         {
-            foreach (double l in new[] { 50.0, 100, 200, 300, 400, 600, 800 })
+            foreach (double l in new[] { 50.0, 100, 200, 300 })
             {
-                yield return ("ease", $"lambda={l}", new RecallModelSettings { Ease = new EaseOptions { Lambda = l } });
+                foreach (double rho in new[] { 0.0, 1, 2, 3, 5 })
+                {
+                    foreach (double gamma in new[] { 0.0, 0.5 })
+                    {
+                        yield return ("ease", $"lambda={l} rho={rho} gamma={gamma}", new RecallModelSettings { Ease = new EaseOptions { Lambda = l, DropoutRegularization = rho, UserWeightExponent = gamma } });
+                    }
+                }
+            }
+        }
+
+        if (Want("blend"))
+        {
+            foreach (string other in new[] { "item2vec", "als" })
+            {
+                foreach (double w in new[] { 0.1, 0.3 })
+                {
+                    var s = new RecallModelSettings();
+                    s.BlendWeights[other] = w;
+                    yield return ("ease+" + other, $"weight={w}", s);
+                }
             }
         }
 
@@ -54,11 +73,11 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            foreach (int f in new[] { 32, 64, 128 })
+            foreach (int f in new[] { 128, 200 })
             {
-                foreach (double reg in new[] { 1.0, 5, 20, 50 })
+                foreach (double reg in new[] { 30.0, 50, 100 })
                 {
-                    foreach (double alpha in new[] { 1.0, 5, 20 })
+                    foreach (double alpha in new[] { 10.0, 20 })
                     {
                         yield return ("als", $"f={f} reg={reg} alpha={alpha}", new RecallModelSettings { Als = new AlsOptions { Factors = f, Regularization = reg, Alpha = alpha } });
                     }
@@ -68,13 +87,13 @@ internal static class RecallTuning
 
         if (Want("bpr"))
         {
-            foreach (int f in new[] { 64, 128 })
+            foreach (int f in new[] { 64 })
             {
-                foreach (double lr in new[] { 0.01, 0.05, 0.1 })
+                foreach (double lr in new[] { 0.01, 0.02 })
                 {
-                    foreach (double reg in new[] { 0.0005, 0.002, 0.01, 0.03 })
+                    foreach (double reg in new[] { 0.03, 0.06, 0.1 })
                     {
-                        foreach (int ep in new[] { 30, 100 })
+                        foreach (int ep in new[] { 150 })
                         {
                             yield return ("bpr", $"f={f} lr={lr} reg={reg} epochs={ep}", new RecallModelSettings { Bpr = new BprOptions { Factors = f, LearningRate = lr, Regularization = reg, Epochs = ep, Threads = 2 } });
                         }
@@ -90,13 +109,13 @@ internal static class RecallTuning
                 continue;
             }
 
-            foreach (double prior in new[] { 0.5, 0.75, 1.0 })
+            foreach (double prior in new[] { 0.5, 0.75 })
             {
-                foreach (int w in new[] { 5, 20 })
+                foreach (int w in new[] { 5 })
                 {
-                    foreach (double sub in new[] { 0.0, 1e-3 })
+                    foreach (double sub in new[] { 0.0 })
                     {
-                        foreach (int ep in new[] { 5, 20 })
+                        foreach (int ep in new[] { 3, 10 })
                         {
                             var s = new RecallModelSettings
                             {

@@ -13,12 +13,17 @@ public sealed class RecallModelSettings
     public EaseOptions Ease { get; set; } = new();
     public Item2VecOptions Item2Vec { get; set; } = new();
     public DeepWalkOptions DeepWalk { get; set; } = new();
+
+    /// <summary>
+    /// Weight of each model in a blend (<c>ease+item2vec</c>); a model not listed weighs 1. Default: empty (equal weights).
+    /// </summary>
+    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk</c>.</summary>
 public static class RecallModelFactory
 {
-    /// <summary>Every model name <see cref="Train"/> accepts.</summary>
+    /// <summary>Every single-model name <see cref="Train"/> accepts; join names with '+' for a <see cref="BlendModel"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["pop", "itemcf", "als", "bpr", "ease", "item2vec", "deepwalk"];
 
     /// <summary>
@@ -29,6 +34,13 @@ public static class RecallModelFactory
     {
         ArgumentNullException.ThrowIfNull(name);
         settings ??= new RecallModelSettings();
+        if (name.Contains('+', StringComparison.Ordinal))
+        {
+            var parts = name.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var models = parts.Select(p => Train(p, train, settings, null, cancellationToken)).ToArray();
+            return new BlendModel(models, [.. parts.Select(p => settings.BlendWeights.GetValueOrDefault(p, 1.0))]);
+        }
+
         return name.ToUpperInvariant() switch
         {
             "POP" => PopularityModel.Train(train, settings.Pop, previous as PopularityModel),

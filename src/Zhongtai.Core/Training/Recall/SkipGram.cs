@@ -386,9 +386,20 @@ internal static class SkipGramEngine
     private static float NextFloat(ref ulong s) => (NextU32(ref s) >> 8) * (1f / (1 << 24));
 }
 
-/// <summary>Options of <see cref="Item2Vec"/>; the skip-gram defaults apply except where stated.</summary>
+/// <summary>
+/// Options of <see cref="Item2Vec"/>. Defaults differ from the generic skip-gram ones where the ml-100k validation split
+/// chose otherwise: <see cref="SkipGramOptions.Epochs"/> 20, <see cref="SkipGramOptions.SubSample"/> 0 (off),
+/// <see cref="SkipGramOptions.PopularityPrior"/> 0.5.
+/// </summary>
 public sealed class Item2VecOptions : SkipGramOptions
 {
+    /// <summary>Creates options with the item2vec defaults.</summary>
+    public Item2VecOptions()
+    {
+        Epochs = 20;
+        SubSample = 0;
+        PopularityPrior = 0.5;
+    }
 }
 
 /// <summary>
@@ -446,9 +457,19 @@ public static class Item2Vec
     }
 }
 
-/// <summary>Options of <see cref="DeepWalk"/>.</summary>
+/// <summary>
+/// Options of <see cref="DeepWalk"/>. Skip-gram defaults differ where the ml-100k validation split chose otherwise:
+/// <see cref="SkipGramOptions.Epochs"/> 3 and <see cref="SkipGramOptions.SubSample"/> 0 (off).
+/// </summary>
 public sealed class DeepWalkOptions : SkipGramOptions
 {
+    /// <summary>Creates options with the DeepWalk defaults.</summary>
+    public DeepWalkOptions()
+    {
+        Epochs = 3;
+        SubSample = 0;
+    }
+
     /// <summary>Neighbours per item in the co-occurrence graph (cosine item-CF weights). Default 20.</summary>
     public int GraphNeighbors { get; set; } = 20;
 
