@@ -8,14 +8,14 @@ public sealed class BprOptions
     /// <summary>Latent factors. Default 64.</summary>
     public int Factors { get; set; } = 64;
 
-    /// <summary>SGD step size. Default 0.05.</summary>
-    public double LearningRate { get; set; } = 0.05;
+    /// <summary>SGD step size. Default 0.02 (chosen on the ml-100k validation split).</summary>
+    public double LearningRate { get; set; } = 0.02;
 
-    /// <summary>L2 regularization on the factors and biases touched by a step. Default 0.002.</summary>
-    public double Regularization { get; set; } = 0.002;
+    /// <summary>L2 regularization on the factors and biases touched by a step. Default 0.03 (chosen on the ml-100k validation split).</summary>
+    public double Regularization { get; set; } = 0.03;
 
-    /// <summary>Epochs; an epoch draws as many (user, positive, negative) triples as there are interactions. Default 60.</summary>
-    public int Epochs { get; set; } = 60;
+    /// <summary>Epochs; an epoch draws as many (user, positive, negative) triples as there are interactions. Default 150.</summary>
+    public int Epochs { get; set; } = 150;
 
     /// <summary>Learn an item bias. Default true.</summary>
     public bool ItemBias { get; set; } = true;

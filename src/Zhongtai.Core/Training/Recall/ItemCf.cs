@@ -22,8 +22,8 @@ public sealed class ItemCfOptions
     /// <summary>Popularity damping exponent of the candidate for <see cref="ItemSimilarity.ConditionalProbability"/>, in [0, 1]. Default 0.5.</summary>
     public double Alpha { get; set; } = 0.5;
 
-    /// <summary>Neighbours kept per item. Default 100.</summary>
-    public int NeighborCount { get; set; } = 100;
+    /// <summary>Neighbours kept per item. Default 20 (chosen on the ml-100k validation split; 400 scores within 0.002).</summary>
+    public int NeighborCount { get; set; } = 20;
 
     /// <summary>Minimum co-occurrence count for a pair to become neighbours. Default 1.</summary>
     public int MinCoCount { get; set; } = 1;
