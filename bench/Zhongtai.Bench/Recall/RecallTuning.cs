@@ -48,9 +48,9 @@ internal static class RecallTuning
 
         if (Want("blend"))
         {
-            foreach (string other in new[] { "item2vec", "als" })
+            foreach (string other in new[] { "als" })
             {
-                foreach (double w in new[] { 0.1, 0.3 })
+                foreach (double w in new[] { 0.3, 0.6, 1, 1.5 })
                 {
                     var s = new RecallModelSettings();
                     s.BlendWeights[other] = w;
@@ -73,14 +73,11 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            foreach (int f in new[] { 128, 200 })
+            foreach (var (reg, alpha) in new[] { (40.0, 10.0), (60, 10), (50, 15), (50, 7) })
             {
-                foreach (double reg in new[] { 30.0, 50, 100 })
+                foreach (double nu in new[] { 0.5, 0.75 })
                 {
-                    foreach (double alpha in new[] { 10.0, 20 })
-                    {
-                        yield return ("als", $"f={f} reg={reg} alpha={alpha}", new RecallModelSettings { Als = new AlsOptions { Factors = f, Regularization = reg, Alpha = alpha } });
-                    }
+                    yield return ("als", $"f=200 reg={reg} alpha={alpha} nu={nu}", new RecallModelSettings { Als = new AlsOptions { Factors = 200, Regularization = reg, Alpha = alpha, RegularizationExponent = nu } });
                 }
             }
         }
