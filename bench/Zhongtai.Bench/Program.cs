@@ -1,4 +1,10 @@
 using BenchmarkDotNet.Running;
+using Zhongtai.Bench.Recall;
+
+if (RecallBenchCommands.TryRun(args, out int exitCode))
+{
+    return exitCode;
+}
 
 if (args.Length > 0 && args[0] == "lake-export")
 {
