@@ -100,6 +100,7 @@ public sealed class FactorizationMachine
     /// Learns from the batch in order, <paramref name="epochs"/> times; returns the mean progressive log-loss of the last epoch.
     /// </summary>
     /// <exception cref="ArgumentException">The batch is empty, has an index outside <c>2^Bits</c>, or epochs &lt; 1.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public double Train(SparseBatch batch, int epochs = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -300,6 +301,7 @@ public sealed class FactorizationMachine
         return false;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private double Margin(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> sums)
     {
         sums.Clear();
@@ -322,6 +324,7 @@ public sealed class FactorizationMachine
         return linear + (0.5 * (pairs - squares));
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private float UpdateCore(in SparseSample sample, Span<float> sums)
     {
         ReadOnlySpan<int> indices = sample.Indices;

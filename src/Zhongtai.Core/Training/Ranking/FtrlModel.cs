@@ -19,10 +19,8 @@ public sealed class FtrlModel
 
     private readonly Lock _writeLock = new();
     private readonly int _size;
-    private readonly double[] _z;
-    private readonly double[] _n;
-    private readonly float[] _w; // the weight each (z, n) implies, kept current by every update
-    private double _alpha, _beta, _l1, _l2;
+    private readonly Coordinate[] _c; // features 0..2^Bits-1, then the bias
+    private float _alpha, _beta, _l1, _l2;
     private long _samplesSeen;
 
     /// <summary>A fresh model (all weights zero).</summary>
@@ -32,9 +30,7 @@ public sealed class FtrlModel
         options.Validate();
         Options = options.Clone();
         _size = 1 << options.Bits;
-        _z = new double[_size + 1];
-        _n = new double[_size + 1];
-        _w = new float[_size + 1];
+        _c = new Coordinate[_size + 1];
         ApplyHyperparameters(Options);
     }
 
@@ -52,7 +48,7 @@ public sealed class FtrlModel
             int count = 0;
             for (int i = 0; i < _size; i++)
             {
-                if (_w[i] != 0)
+                if (_c[i].W != 0)
                 {
                     count++;
                 }
@@ -63,30 +59,31 @@ public sealed class FtrlModel
     }
 
     /// <summary>The bias (intercept) weight.</summary>
-    public float Bias => _w[_size];
+    public float Bias => _c[_size].W;
 
     /// <summary>The current weight of feature coordinate <paramref name="index"/>.</summary>
     public float Weight(int index)
     {
         CheckIndex(index);
-        return _w[index];
+        return _c[index].W;
     }
 
     /// <summary>Click probability of a sample.</summary>
     public float Predict(in SparseSample sample) => Sigmoid(PredictMargin(sample));
 
     /// <summary>The logit (log-odds) of a sample.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public double PredictMargin(in SparseSample sample)
     {
         ReadOnlySpan<int> indices = sample.Indices;
         ReadOnlySpan<float> values = sample.Values;
-        float[] w = _w;
-        double margin = w[_size];
+        Coordinate[] c = _c;
+        double margin = c[_size].W;
         for (int j = 0; j < indices.Length; j++)
         {
             int i = indices[j];
             CheckIndex(i);
-            margin += w[i] * values[j];
+            margin += c[i].W * values[j];
         }
 
         return margin;
@@ -135,6 +132,7 @@ public sealed class FtrlModel
     /// just before it was learned).
     /// </summary>
     /// <exception cref="ArgumentException">The batch is empty, a sample has an index outside <c>2^Bits</c>, or epochs &lt; 1.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public double Train(SparseBatch batch, int epochs = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -205,14 +203,14 @@ public sealed class FtrlModel
             ApplyHyperparameters(Options);
             for (int i = 0; i <= _size; i++)
             {
-                _w[i] = ComputeWeight(i);
+                _c[i].W = ComputeWeight(i);
             }
         }
     }
 
     /// <summary>
     /// Writes the model: hyperparameters, the sample count and (index, z, n) for every coordinate that has been
-    /// updated, framed with magic, format version and an XXH64 checksum (see <c>ModelFile</c>).
+    /// updated (as float32), framed with magic, format version and an XXH64 checksum (see <c>ModelFile</c>).
     /// </summary>
     public void Save(Stream stream)
     {
@@ -223,13 +221,13 @@ public sealed class FtrlModel
             int touched = 0;
             for (int i = 0; i <= _size; i++)
             {
-                if (_n[i] != 0)
+                if (_c[i].N != 0)
                 {
                     touched++;
                 }
             }
 
-            writer = new PayloadWriter(64 + (touched * 20));
+            writer = new PayloadWriter(64 + (touched * 12));
             writer.Int32(Options.Bits);
             writer.Double(_alpha);
             writer.Double(_beta);
@@ -239,11 +237,11 @@ public sealed class FtrlModel
             writer.Int32(touched);
             for (int i = 0; i <= _size; i++)
             {
-                if (_n[i] != 0)
+                if (_c[i].N != 0)
                 {
                     writer.Int32(i);
-                    writer.Double(_z[i]);
-                    writer.Double(_n[i]);
+                    writer.Single(_c[i].Z);
+                    writer.Single(_c[i].N);
                 }
             }
         }
@@ -294,9 +292,16 @@ public sealed class FtrlModel
                 throw new InvalidDataException($"FTRL model file is corrupt: coordinate {i}.");
             }
 
-            model._z[i] = reader.Double();
-            model._n[i] = reader.Double();
-            model._w[i] = model.ComputeWeight(i);
+            ref Coordinate c = ref model._c[i];
+            c.Z = reader.Single();
+            c.N = reader.Single();
+            if (!float.IsFinite(c.Z) || !float.IsFinite(c.N) || c.N < 0)
+            {
+                throw new InvalidDataException($"FTRL model file is corrupt: coordinate {i} has z {c.Z}, n {c.N}.");
+            }
+
+            c.SqrtN = MathF.Sqrt(c.N);
+            c.W = model.ComputeWeight(i);
         }
 
         if (!reader.AtEnd)
@@ -319,63 +324,68 @@ public sealed class FtrlModel
         return Load(stream);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private float UpdateCore(in SparseSample sample)
     {
         ReadOnlySpan<int> indices = sample.Indices;
         ReadOnlySpan<float> values = sample.Values;
-        float[] w = _w;
-        double margin = w[_size];
+        Coordinate[] c = _c;
+        float margin = c[_size].W;
         for (int j = 0; j < indices.Length; j++)
         {
-            margin += w[indices[j]] * values[j];
+            margin += c[indices[j]].W * values[j];
         }
 
         float p = Sigmoid(margin);
-        double g = (p - Math.Clamp(sample.Label, 0f, 1f)) * (double)sample.Weight;
+        float g = (p - Math.Clamp(sample.Label, 0f, 1f)) * sample.Weight;
         if (g != 0)
         {
+            float invAlpha = 1f / _alpha;
+            float l1 = _l1, l2 = _l2, beta = _beta;
             for (int j = 0; j < indices.Length; j++)
             {
-                UpdateCoordinate(indices[j], g * values[j]);
+                UpdateCoordinate(ref c[indices[j]], g * values[j], invAlpha, l1, beta, l2);
             }
 
-            UpdateCoordinate(_size, g);
+            UpdateCoordinate(ref c[_size], g, invAlpha, 0f, beta, l2);
         }
 
         _samplesSeen++;
         return p;
     }
 
-    private void UpdateCoordinate(int i, double gi)
+    /// <summary>
+    /// One FTRL-Proximal step: σ = (√(n + g²) − √n) / α; z += g − σw; n += g²;
+    /// w = 0 if |z| ≤ λ1, else −(z − sign(z)λ1) / ((β + √n) / α + λ2).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void UpdateCoordinate(ref Coordinate c, float g, float invAlpha, float l1, float beta, float l2)
     {
-        double n = _n[i];
-        double nNew = n + (gi * gi);
-        double sigma = (Math.Sqrt(nNew) - Math.Sqrt(n)) / _alpha;
-        double z = _z[i] + gi - (sigma * _w[i]);
-        _z[i] = z;
-        _n[i] = nNew;
-        _w[i] = Weight(z, nNew, i == _size ? 0 : _l1);
+        float n = c.N + (g * g);
+        float sqrtN = MathF.Sqrt(n);
+        float z = c.Z + g - ((sqrtN - c.SqrtN) * invAlpha * c.W);
+        c.Z = z;
+        c.N = n;
+        c.SqrtN = sqrtN;
+        c.W = Weight(z, sqrtN, invAlpha, l1, beta, l2);
     }
 
-    private float ComputeWeight(int i) => Weight(_z[i], _n[i], i == _size ? 0 : _l1);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static float Weight(float z, float sqrtN, float invAlpha, float l1, float beta, float l2) =>
+        MathF.Abs(z) <= l1 ? 0f : -(z - MathF.CopySign(l1, z)) / (((beta + sqrtN) * invAlpha) + l2);
 
-    private float Weight(double z, double n, double l1)
+    private float ComputeWeight(int i)
     {
-        double az = Math.Abs(z);
-        if (az <= l1)
-        {
-            return 0f;
-        }
-
-        return (float)(-(z - (Math.CopySign(l1, z))) / (((_beta + Math.Sqrt(n)) / _alpha) + _l2));
+        ref Coordinate c = ref _c[i];
+        return Weight(c.Z, c.SqrtN, 1f / _alpha, i == _size ? 0f : _l1, _beta, _l2);
     }
 
     private void ApplyHyperparameters(FtrlOptions options)
     {
-        _alpha = options.Alpha;
-        _beta = options.Beta;
-        _l1 = options.L1;
-        _l2 = options.L2;
+        _alpha = (float)options.Alpha;
+        _beta = (float)options.Beta;
+        _l1 = (float)options.L1;
+        _l2 = (float)options.L2;
     }
 
     private void CheckSample(in SparseSample sample)
@@ -396,6 +406,15 @@ public sealed class FtrlModel
 
     private void ThrowIndex(int index) =>
         throw new ArgumentOutOfRangeException(nameof(index), index, $"Feature index outside this model's 2^{Options.Bits} coordinates.");
+
+    /// <summary>The learned state of one coordinate, kept together so an update touches one cache line.</summary>
+    private struct Coordinate
+    {
+        public float W;     // the weight (z, n) imply, kept current by every update
+        public float Z;
+        public float N;     // Σ g²
+        public float SqrtN; // √N, cached: one square root per update instead of two
+    }
 
     internal static float Sigmoid(double margin)
     {
