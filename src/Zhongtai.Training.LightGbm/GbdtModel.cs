@@ -11,8 +11,8 @@ namespace Zhongtai.Training.LightGbm;
 /// <remarks>
 /// Warm start: ML.NET 5 does not expose LightGBM's continued training (no initial model, no init-score column),
 /// and training is not cancellable once it starts in native code, so a refresh is a full retrain on the new window; the realtime layer that follows fresh data is
-/// <c>Zhongtai.Training.Ranking.FtrlModel</c>. Prediction is thread-safe (it goes through the transformer, not a
-/// shared prediction engine).
+/// <c>Zhongtai.Training.Ranking.FtrlModel</c>. <see cref="Predict"/> may be called from several threads: each call
+/// runs the transformer over its own data view and cursor (no shared PredictionEngine).
 /// </remarks>
 public sealed class GbdtModel
 {
@@ -158,8 +158,9 @@ public sealed class GbdtModel
             ITransformer transformer = ml.Model.Load(stream, out _);
             return new GbdtModel(ml, transformer, objective, featureCount);
         }
-        catch (Exception e) when (e is EndOfStreamException or FormatException || e.GetType().Namespace?.StartsWith("Microsoft.ML", StringComparison.Ordinal) == true || e is InvalidOperationException)
+        catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException or OperationCanceledException))
         {
+            // ML.NET reports a damaged zip in many ways (format, argument, invalid-operation, its own exceptions).
             throw new InvalidDataException($"GBDT model file is corrupt: {e.Message}", e);
         }
     }

@@ -86,9 +86,12 @@ public sealed class FactorizationMachine
     }
 
     /// <summary>Learns from one sample; returns the probability predicted before the update. Thread-safe, allocation-free.</summary>
+    /// <exception cref="ArgumentException">A non-finite label, value or weight, or a negative weight.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A feature index outside <c>2^Bits</c>.</exception>
     public float Update(in SparseSample sample)
     {
         CheckSample(sample);
+        SampleChecks.CheckLearnable(sample);
         Span<float> sums = stackalloc float[_k];
         lock (_writeLock)
         {

@@ -117,9 +117,12 @@ public sealed class FtrlModel
     /// Learns from one sample and returns the probability predicted for it before the update (the progressive
     /// validation prediction). Thread-safe (serialised with other writers); allocation-free.
     /// </summary>
+    /// <exception cref="ArgumentException">A non-finite label, value or weight, or a negative weight.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A feature index outside <c>2^Bits</c>.</exception>
     public float Update(in SparseSample sample)
     {
         CheckSample(sample);
+        SampleChecks.CheckLearnable(sample);
         lock (_writeLock)
         {
             return UpdateCore(sample);

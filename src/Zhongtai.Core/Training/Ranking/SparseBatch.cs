@@ -171,6 +171,14 @@ public sealed class SparseBatchBuilder
             throw new ArgumentException($"A sample needs one value per index ({indices.Length} indices, {values.Length} values).", nameof(values));
         }
 
+        foreach (float value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException($"Sample {_count}: feature values must be finite (found {value}).", nameof(values));
+            }
+        }
+
         int start = Reserve(indices.Length);
         indices.CopyTo(_indices.AsSpan(start));
         values.CopyTo(_values.AsSpan(start));
@@ -232,5 +240,25 @@ public sealed class SparseBatchBuilder
         _groups[_count] = group;
         _offsets[_count + 1] = _offsets[_count] + nnz;
         _count++;
+    }
+}
+
+/// <summary>Checks a caller-made sample before a model learns from it: one NaN would poison the state for good.</summary>
+internal static class SampleChecks
+{
+    public static void CheckLearnable(in SparseSample sample)
+    {
+        if (!float.IsFinite(sample.Label) || !float.IsFinite(sample.Weight) || sample.Weight < 0)
+        {
+            throw new ArgumentException($"A sample's label and weight must be finite and the weight non-negative (label {sample.Label}, weight {sample.Weight}).", nameof(sample));
+        }
+
+        foreach (float value in sample.Values)
+        {
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException($"A sample's feature values must be finite (found {value}).", nameof(sample));
+            }
+        }
     }
 }

@@ -155,6 +155,10 @@ public class FtrlModelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Update(new SparseSample([16], [1f], 1f)));
         Assert.Throws<ArgumentException>(() => model.Train(PlantedBatch(), epochs: 0));
         Assert.Throws<ArgumentException>(() => model.SetHyperparameters(new FtrlOptions { Bits = 5 }));
+        Assert.Throws<ArgumentException>(() => model.Update(new SparseSample([1], [float.NaN], 1f)));
+        Assert.Throws<ArgumentException>(() => model.Update(new SparseSample([1], [1f], float.PositiveInfinity)));
+        Assert.Throws<ArgumentException>(() => model.Update(new SparseSample([1], [1f], 1f, weight: -2f)));
+        Assert.Equal(0, model.SamplesSeen);
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public class SparseBatchTests
         Assert.Throws<ArgumentException>(() => builder.Add([1, 2], [1f], 1f));
         Assert.Throws<ArgumentException>(() => builder.Add([1], 1f, weight: -1f));
         Assert.Throws<ArgumentException>(() => builder.Add([1], float.NaN));
+        Assert.Throws<ArgumentException>(() => builder.Add([1], [float.NegativeInfinity], 0f));
         Assert.Equal(0, builder.Count);
     }
 
