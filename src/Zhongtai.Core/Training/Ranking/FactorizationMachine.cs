@@ -25,10 +25,8 @@ public sealed class FactorizationMachine
     private readonly Lock _writeLock = new();
     private readonly int _size;
     private readonly int _k;
-    private readonly float[] _w;
-    private readonly float[] _wAcc;
-    private readonly float[] _v;
-    private readonly float[] _vAcc;
+    private readonly int _stride;
+    private readonly float[] _p; // per feature, contiguous: v[k], accV[k], w, accW (one or two cache lines)
     private double _w0, _w0Acc;
     private float _lr, _l2w, _l2v;
     private long _samplesSeen;
@@ -40,12 +38,10 @@ public sealed class FactorizationMachine
         Options = options.Clone();
         _size = 1 << options.Bits;
         _k = options.Factors;
-        _w = new float[_size];
-        _wAcc = new float[_size];
-        _v = new float[_size * _k];
-        _vAcc = new float[_size * _k];
+        _stride = (2 * _k) + 2;
+        _p = new float[_size * _stride];
         ApplyHyperparameters(Options);
-        InitFactors(_v, options.Seed, (float)options.InitStd);
+        InitFactors(_p, _k, _stride, options.Seed, (float)options.InitStd);
     }
 
     /// <summary>A copy of the hyperparameters in effect.</summary>
@@ -203,10 +199,11 @@ public sealed class FactorizationMachine
                 if (IsTouched(i))
                 {
                     writer.Int32(i);
-                    writer.Single(_w[i]);
-                    writer.Single(_wAcc[i]);
-                    writer.Singles(_v.AsSpan(i * _k, _k));
-                    writer.Singles(_vAcc.AsSpan(i * _k, _k));
+                    int b = i * _stride;
+                    writer.Single(_p[b + (2 * _k)]);
+                    writer.Single(_p[b + (2 * _k) + 1]);
+                    writer.Singles(_p.AsSpan(b, _k));
+                    writer.Singles(_p.AsSpan(b + _k, _k));
                 }
             }
         }
@@ -260,10 +257,11 @@ public sealed class FactorizationMachine
                 throw new InvalidDataException($"{What} file is corrupt: feature {i}.");
             }
 
-            model._w[i] = reader.Single();
-            model._wAcc[i] = reader.Single();
-            reader.Singles(model._v.AsSpan(i * k, k));
-            reader.Singles(model._vAcc.AsSpan(i * k, k));
+            int b = i * model._stride;
+            model._p[b + (2 * k)] = reader.Single();
+            model._p[b + (2 * k) + 1] = reader.Single();
+            reader.Singles(model._p.AsSpan(b, k));
+            reader.Singles(model._p.AsSpan(b + k, k));
         }
 
         if (!reader.AtEnd)
@@ -288,12 +286,13 @@ public sealed class FactorizationMachine
 
     private bool IsTouched(int i)
     {
-        if (_wAcc[i] != 0)
+        int b = i * _stride;
+        if (_p[b + (2 * _k) + 1] != 0)
         {
             return true;
         }
 
-        foreach (float a in _vAcc.AsSpan(i * _k, _k))
+        foreach (float a in _p.AsSpan(b + _k, _k))
         {
             if (a != 0)
             {
@@ -314,8 +313,9 @@ public sealed class FactorizationMachine
         {
             int i = indices[j];
             float x = values[j];
-            linear += _w[i] * x;
-            squares += AccumulateFactors(_v.AsSpan(i * _k, _k), x, sums) * x * x;
+            Span<float> record = _p.AsSpan(i * _stride, _stride);
+            linear += record[2 * _k] * x;
+            squares += AccumulateFactors(record[.._k], x, sums) * x * x;
         }
 
         double pairs = 0;
@@ -346,11 +346,13 @@ public sealed class FactorizationMachine
         {
             int i = indices[j];
             float x = values[j];
-            float gw = (g * x) + (_l2w * _w[i]);
-            float acc = _wAcc[i] + (gw * gw);
-            _wAcc[i] = acc;
-            _w[i] -= _lr * gw / (MathF.Sqrt(acc) + AdaGradEpsilon);
-            UpdateFactors(_v.AsSpan(i * _k, _k), _vAcc.AsSpan(i * _k, _k), sums, g * x, g * x * x);
+            Span<float> record = _p.AsSpan(i * _stride, _stride);
+            ref float w = ref record[2 * _k];
+            ref float wAcc = ref record[(2 * _k) + 1];
+            float gw = (g * x) + (_l2w * w);
+            wAcc += gw * gw;
+            w -= _lr * gw / (MathF.Sqrt(wAcc) + AdaGradEpsilon);
+            UpdateFactors(record[.._k], record.Slice(_k, _k), sums, g * x, g * x * x);
         }
 
         return p;
@@ -427,20 +429,25 @@ public sealed class FactorizationMachine
         _l2v = (float)options.L2Factors;
     }
 
-    /// <summary>Uniform in [−√3σ, √3σ] from SplitMix64 of (seed, position): stable across runtimes, no stored state.</summary>
-    private static void InitFactors(float[] v, ulong seed, float std)
+    /// <summary>Uniform in [−√3σ, √3σ] from SplitMix64 of (seed, feature·k + factor): stable across runtimes, no stored state.</summary>
+    private static void InitFactors(float[] p, int k, int stride, ulong seed, float std)
     {
         float scale = std * MathF.Sqrt(3f);
         ulong state = seed * 0x9E3779B97F4A7C15UL;
-        for (int i = 0; i < v.Length; i++)
+        int features = p.Length / stride;
+        for (int i = 0; i < features; i++)
         {
-            state += 0x9E3779B97F4A7C15UL;
-            ulong z = state;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            float unit = (z >> 40) * (1f / (1 << 24)); // [0, 1)
-            v[i] = ((2f * unit) - 1f) * scale;
+            Span<float> v = p.AsSpan(i * stride, k);
+            for (int f = 0; f < k; f++)
+            {
+                state += 0x9E3779B97F4A7C15UL;
+                ulong z = state;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+                z ^= z >> 31;
+                float unit = (z >> 40) * (1f / (1 << 24)); // [0, 1)
+                v[f] = ((2f * unit) - 1f) * scale;
+            }
         }
     }
 

@@ -6,7 +6,7 @@ namespace Zhongtai.Training.Ranking;
 /// </summary>
 public sealed class FactorizationMachineOptions
 {
-    /// <summary>Feature index space is <c>2^Bits</c>; every sample index must be below it. Default 20. Range 1..28.</summary>
+    /// <summary>Feature index space is <c>2^Bits</c>; every sample index must be below it. Default 20. Range 1..28, and 2^Bits·(2k + 2) floats must fit one array. Memory is 4·2^Bits·(2k + 2) bytes (72 MiB at the defaults).</summary>
     public int Bits { get; set; } = 20;
 
     /// <summary>Number of latent factors k per feature. Default 8 (one 256-bit vector). Range 1..256.</summary>
@@ -40,9 +40,9 @@ public sealed class FactorizationMachineOptions
             throw new ArgumentException($"FactorizationMachineOptions.Factors must be between 1 and 256 (was {Factors}).", nameof(Factors));
         }
 
-        if ((long)Factors << Bits > Array.MaxLength)
+        if (((2L * Factors) + 2) << Bits > Array.MaxLength)
         {
-            throw new ArgumentException($"FactorizationMachineOptions: 2^{Bits} features × {Factors} factors does not fit in one array; lower Bits or Factors.", nameof(Factors));
+            throw new ArgumentException($"FactorizationMachineOptions: 2^{Bits} features × (2·{Factors} + 2) parameters do not fit in one array; lower Bits or Factors.", nameof(Factors));
         }
 
         if (!double.IsFinite(LearningRate) || LearningRate <= 0)
