@@ -6,9 +6,10 @@ using Zhongtai.Training.Ranking;
 namespace Zhongtai.Bench.Ranking;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Zhongtai.Bench -- ranking [--samples N] [--bits B] [--repeats R] [--dir D] [--no-peer] [--ml100k DIR] [--ftrl-grid]</c>:
+/// <c>dotnet run -c Release --project bench/Zhongtai.Bench -- ranking [--samples N] [--bits B] [--repeats R] [--dir D] [--no-peer] [--ml100k DIR] [--ftrl-grid] [--gbdt-rows N (0 skips)]</c>:
 /// FTRL and FM training throughput (one thread) and held-out AUC on a planted CTR dataset, side by side with
-/// scikit-learn's SGDClassifier(log_loss) on the same svmlight files; then the same on ml-100k (rating ≥ 4).
+/// scikit-learn's SGDClassifier(log_loss) on the same svmlight files; then the same on ml-100k (rating ≥ 4);
+/// then LightGBM (binary and LambdaRank) on planted dense data.
 /// </summary>
 internal static class RankingBench
 {
@@ -21,6 +22,7 @@ internal static class RankingBench
         string ml100k = StringArg(args, "--ml100k", "/work/shared/datasets/ml-100k");
         bool peer = !args.Contains("--no-peer");
         bool grid = args.Contains("--ftrl-grid");
+        int gbdtRows = IntArg(args, "--gbdt-rows", 200_000);
         Directory.CreateDirectory(dir);
 
         Console.WriteLine($"# Ranking benchmark: {samples:N0} planted CTR samples, 2^{bits} hashed coordinates, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
@@ -64,6 +66,11 @@ internal static class RankingBench
         else
         {
             Console.WriteLine($"(ml-100k not found under {ml100k}; skipped)");
+        }
+
+        if (gbdtRows > 0)
+        {
+            GbdtBench.Run(gbdtRows);
         }
 
         return 0;
