@@ -100,6 +100,28 @@ public class GbdtModelTests
     }
 
     [Fact]
+    public void SaveAndLoad_ThroughAFile_RanksIdentically()
+    {
+        DenseDataset train = PlantedRanking(60, seed: 10);
+        DenseDataset test = PlantedRanking(20, seed: 11);
+        GbdtModel model = GbdtModel.Train(train, new GbdtOptions { Objective = GbdtObjective.LambdaRank, NumberOfIterations = 10, NumberOfThreads = 1 });
+        string path = Path.Combine(Path.GetTempPath(), $"zt-gbdt-{Guid.NewGuid():N}.bin");
+        try
+        {
+            model.Save(path);
+            GbdtModel loaded = GbdtModel.Load(path);
+            Assert.Equal(GbdtObjective.LambdaRank, loaded.Objective);
+            Assert.Equal(4, loaded.FeatureCount);
+            Assert.Equal(model.Predict(test), loaded.Predict(test));
+            Assert.Throws<ArgumentException>(() => loaded.Predict(PlantedBinary(10, seed: 12, out _)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Load_CorruptedFile_IsRefused()
     {
         GbdtModel model = GbdtModel.Train(PlantedBinary(1_000, seed: 8, out _), new GbdtOptions { NumberOfIterations = 5, NumberOfThreads = 1 });
