@@ -9,7 +9,7 @@ namespace Zhongtai.Training.Ranking;
 /// The hash is XXH3-64 (System.IO.Hashing) over the UTF-8 bytes of the name with a 64-bit seed,
 /// so an index is the same across processes, machines and .NET versions: a model trained today
 /// can be served tomorrow by another process that hashes the same names with the same bits and seed.
-/// Thread-safe and allocation-free for names up to 512 UTF-8 bytes.
+/// Thread-safe and allocation-free: names up to 169 characters are encoded on the stack, longer ones in a pooled buffer.
 /// </summary>
 public sealed class FeatureHasher
 {
