@@ -175,6 +175,11 @@ public sealed class FtrlModel
 
                     int start = offsets[s];
                     int length = offsets[s + 1] - start;
+                    if (s + 2 < batch.Count)
+                    {
+                        Prefetch(indices[offsets[s + 2]..offsets[s + 3]]);
+                    }
+
                     var sample = new SparseSample(indices.Slice(start, length), values.Slice(start, length), labels[s], weights[s]);
                     float p = UpdateCore(sample);
                     double y = Math.Clamp(labels[s], 0f, 1f);
@@ -355,6 +360,23 @@ public sealed class FtrlModel
 
         _samplesSeen++;
         return p;
+    }
+
+    /// <summary>Asks the CPU to fetch the cache lines of an upcoming sample's coordinates while this one is learned.</summary>
+    private unsafe void Prefetch(ReadOnlySpan<int> upcoming)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+
+        fixed (Coordinate* c = _c)
+        {
+            foreach (int i in upcoming)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + i);
+            }
+        }
     }
 
     /// <summary>
