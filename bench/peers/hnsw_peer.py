@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 bench/peers/hnsw_peer.py --base base.fvecs --queries que
            [--k 10] [--m 16] [--efc 200] [--threads 2] [--efs 10,16,...] [--metric l2|ip|cosine] [--engines hnswlib,faiss]
 
 Build uses --threads threads; searches run single-threaded over the whole query batch (fastest of at least --passes passes and --min-seconds per ef).
-Memory is the growth of the process RSS while the index is built (it includes the index's copy of the vectors).
+With --serve it answers build/search commands on stdin instead, so the C# driver can interleave the timed
+passes of all engines (fair on a busy machine). Memory is the growth of the process RSS while the index is built (it includes the index's copy of the vectors).
 """
 import argparse
 import json
@@ -69,7 +70,7 @@ def sweep(search, xq, gt, k, efs, passes, min_seconds):
     return points, targets
 
 
-def run_hnswlib(args, xb, xq, gt):
+def build_hnswlib(args, xb):
     import hnswlib
 
     space = {"l2": "l2", "ip": "ip", "cosine": "cosine"}[args.metric]
@@ -88,20 +89,17 @@ def run_hnswlib(args, xb, xq, gt):
         labels, _ = index.knn_query(q, k=args.k, num_threads=1)
         return labels
 
-    points, targets = sweep(search, xq, gt, args.k, args.efs, args.passes, args.min_seconds)
-    del index
-    return {"engine": "hnswlib " + getattr(hnswlib, "__version__", ""), "buildSeconds": build, "memoryBytes": mem,
-            "buildThreads": args.threads, "sweep": points, "targets": targets}
+    return search, {"engine": "hnswlib " + getattr(hnswlib, "__version__", ""), "buildSeconds": build, "memoryBytes": mem,
+                    "buildThreads": args.threads}
 
 
-def run_faiss(args, xb, xq, gt):
+def build_faiss(args, xb):
     import faiss
 
     n, d = xb.shape
     metric = faiss.METRIC_L2 if args.metric == "l2" else faiss.METRIC_INNER_PRODUCT
     if args.metric == "cosine":
         xb = xb / np.linalg.norm(xb, axis=1, keepdims=True)
-        xq = xq / np.linalg.norm(xq, axis=1, keepdims=True)
     faiss.omp_set_num_threads(args.threads)
     before = rss_bytes()
     t = time.perf_counter()
@@ -114,14 +112,42 @@ def run_faiss(args, xb, xq, gt):
     faiss.omp_set_num_threads(1)
 
     def search(q, ef):
+        if args.metric == "cosine":
+            q = q / np.linalg.norm(q, axis=1, keepdims=True)
         index.hnsw.efSearch = ef
         _, labels = index.search(q, args.k)
         return labels
 
-    points, targets = sweep(search, xq, gt, args.k, args.efs, args.passes, args.min_seconds)
-    del index
-    return {"engine": "faiss " + faiss.__version__ + " HNSWFlat", "buildSeconds": build, "memoryBytes": mem,
-            "buildThreads": args.threads, "sweep": points, "targets": targets}
+    return search, {"engine": "faiss " + faiss.__version__ + " HNSWFlat", "buildSeconds": build, "memoryBytes": mem,
+                    "buildThreads": args.threads}
+
+
+BUILDERS = {"hnswlib": build_hnswlib, "faiss": build_faiss}
+
+
+def serve(args, xb, xq, gt):
+    """JSON-lines protocol on stdin/stdout so a driver can interleave timed passes of several engines:
+    {"cmd": "build", "engine": "hnswlib"} -> build info; {"cmd": "search", "engine": "faiss", "ef": 32}
+    -> {"seconds": one pass over all queries, "recall": recall@k}; {"cmd": "quit"}."""
+    searchers = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req["cmd"] == "quit":
+            break
+        if req["cmd"] == "build":
+            search, info = BUILDERS[req["engine"]](args, xb)
+            search(xq[: min(200, len(xq))], 64)  # warm up
+            searchers[req["engine"]] = search
+            reply = info
+        elif req["cmd"] == "search":
+            t = time.perf_counter()
+            labels = searchers[req["engine"]](xq, int(req["ef"]))
+            seconds = time.perf_counter() - t
+            reply = {"seconds": seconds, "recall": recall(labels, gt, args.k)}
+        else:
+            reply = {"error": "unknown command " + str(req["cmd"])}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
 
 
 def main():
@@ -138,20 +164,23 @@ def main():
     p.add_argument("--metric", default="l2", choices=["l2", "ip", "cosine"])
     p.add_argument("--efs", default="10,16,24,32,48,64,96,128,192,256,384,512")
     p.add_argument("--engines", default="hnswlib,faiss")
+    p.add_argument("--serve", action="store_true", help="answer JSON-lines commands on stdin (used by the C# driver)")
     args = p.parse_args()
     args.efs = [int(x) for x in args.efs.split(",")]
 
     xb = read_vecs(args.base, np.float32)
     xq = read_vecs(args.queries, np.float32)
     gt = read_vecs(args.gt, np.int32)
+    if args.serve:
+        serve(args, xb, xq, gt)
+        return
     results = []
     for engine in args.engines.split(","):
-        if engine == "hnswlib":
-            results.append(run_hnswlib(args, xb, xq, gt))
-        elif engine == "faiss":
-            results.append(run_faiss(args, xb, xq, gt))
-        else:
+        if engine not in BUILDERS:
             raise SystemExit(f"unknown engine {engine}")
+        search, info = BUILDERS[engine](args, xb)
+        info["sweep"], info["targets"] = sweep(search, xq, gt, args.k, args.efs, args.passes, args.min_seconds)
+        results.append(info)
     json.dump({"count": int(xb.shape[0]), "dimension": int(xb.shape[1]), "queries": int(xq.shape[0]), "k": args.k,
                "results": results}, sys.stdout, indent=2)
     print()

@@ -1,27 +1,31 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Zhongtai.Indexing.Vector;
 
 namespace Zhongtai.Bench.Vector;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Zhongtai.Bench -- vector [options]</c>: generates (or reads) one data set, writes it as
-/// fvecs, runs the C# HNSW, then hnswlib and FAISS on the same files via <c>bench/peers/hnsw_peer.py</c>, and prints one table.
-/// Options: --base F --queries F --gt F --n 100000 --nq 1000 --dim 128 --k 10 --m 16 --efc 200 --threads 2
-/// --data-dir DIR (default: a temp folder) --no-peers --json FILE (write all results as JSON).
+/// fvecs, builds the C# HNSW, hnswlib and FAISS HNSW on it (the peers in <c>bench/peers/hnsw_peer.py --serve</c>), then sweeps ef
+/// with the timed passes of the three engines interleaved (C#, hnswlib, faiss, C#, ...) so that load from other processes hits
+/// them alike; the fastest pass of each engine counts. Prints one table with ratios.
+/// Options: --base F --queries F --gt F --n 100000 --nq 1000 --dim 128 --k 10 --m 16 --efc 200 --threads 2 --passes 3
+/// --min-seconds 0.5 --data-dir DIR (default: a temp folder) --no-peers --json FILE (write all results as JSON).
 /// </summary>
 internal static class VectorBenchCommand
 {
+    private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
+
     public static int Run(string[] args)
     {
-        var ci = CultureInfo.InvariantCulture;
         string? Arg(string name)
         {
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
-        int IntArg(string name, int def) => Arg(name) is { } s ? int.Parse(s, ci) : def;
+        int IntArg(string name, int def) => Arg(name) is { } s ? int.Parse(s, Ci) : def;
 
         string dataDir = Arg("--data-dir") ?? Path.Combine(Path.GetTempPath(), "zt-vector-bench");
         var options = new VectorBenchOptions
@@ -37,129 +41,186 @@ internal static class VectorBenchCommand
             M = IntArg("--m", 16),
             EfConstruction = IntArg("--efc", 200),
             BuildThreads = IntArg("--threads", 2),
+            Passes = IntArg("--passes", 3),
+            MinSeconds = Arg("--min-seconds") is { } ms ? double.Parse(ms, Ci) : 0.5,
         };
-        Console.Error.WriteLine($"data: {(options.BaseFile ?? "generated clustered")} -> {dataDir}");
+        Console.Error.WriteLine($"data: {options.BaseFile ?? "generated clustered"} -> {dataDir}");
         var data = VectorBench.Prepare(options, Console.Error);
-        var ours = VectorBench.Run(options, data, Console.Error);
-        Console.Error.WriteLine(ours.ToText());
+        int nq = data.Queries.Length / data.Dimension;
+        int k = options.K;
 
-        var rows = new List<EngineRow> { new(ours.Engine, ours.BuildSeconds, ours.HeapDeltaBytes, ours.Targets.Select(t => (t.Ef, t.Recall, t.Qps)).ToList()) };
-        JsonDocument? peers = null;
-        if (!args.Contains("--no-peers"))
+        using var peer = args.Contains("--no-peers") ? null : PeerProcess.Start(options, dataDir);
+        var engines = new List<Engine>();
+
+        var (index, buildSeconds, heapDelta) = VectorBench.Build(options, data);
+        Console.Error.WriteLine(string.Create(Ci, $"zhongtai-hnsw build: {buildSeconds:F2} s, heap +{heapDelta / 1048576.0:F0} MiB"));
+        var found = new int[nq * k];
+        engines.Add(new Engine("zhongtai-hnsw", buildSeconds, heapDelta, ef =>
         {
-            peers = RunPeers(options, dataDir);
-            if (peers is not null)
+            double s = VectorBench.TimePass(index, data, k, ef, found);
+            return (s, VectorBench.Recall(found, data.GroundTruth, data.GroundTruthK, nq, k));
+        }));
+        if (peer is not null)
+        {
+            foreach (string name in new[] { "hnswlib", "faiss" })
             {
-                foreach (var r in peers.RootElement.GetProperty("results").EnumerateArray())
+                var info = peer.Call(new JsonObject { ["cmd"] = "build", ["engine"] = name });
+                string label = info["engine"]!.GetValue<string>().Trim();
+                double build = info["buildSeconds"]!.GetValue<double>();
+                Console.Error.WriteLine(string.Create(Ci, $"{label} build: {build:F2} s, rss +{info["memoryBytes"]!.GetValue<long>() / 1048576.0:F0} MiB"));
+                engines.Add(new Engine(label, build, info["memoryBytes"]!.GetValue<long>(), ef =>
                 {
-                    var targets = r.GetProperty("targets").EnumerateArray().Select(t => (
-                        t.GetProperty("ef").ValueKind == JsonValueKind.Number ? t.GetProperty("ef").GetInt32() : (int?)null,
-                        t.GetProperty("recall").ValueKind == JsonValueKind.Number ? t.GetProperty("recall").GetDouble() : (double?)null,
-                        t.GetProperty("qps").ValueKind == JsonValueKind.Number ? t.GetProperty("qps").GetDouble() : (double?)null)).ToList();
-                    rows.Add(new EngineRow(r.GetProperty("engine").GetString()!, r.GetProperty("buildSeconds").GetDouble(), r.GetProperty("memoryBytes").GetInt64(), targets));
-                }
+                    var r = peer.Call(new JsonObject { ["cmd"] = "search", ["engine"] = name, ["ef"] = ef });
+                    return (r["seconds"]!.GetValue<double>(), r["recall"]!.GetValue<double>());
+                }));
             }
         }
 
-        PrintTable(ours, rows);
+        foreach (int ef in options.EfValues.Where(e => e >= k))
+        {
+            var best = new double[engines.Count];
+            var spent = new double[engines.Count];
+            var recall = new double[engines.Count];
+            Array.Fill(best, double.MaxValue);
+            for (int pass = 0; pass < 30 && (pass < options.Passes || spent.Min() < options.MinSeconds); pass++)
+            {
+                for (int e = 0; e < engines.Count; e++)
+                {
+                    var (seconds, r) = engines[e].Pass(ef);
+                    best[e] = Math.Min(best[e], seconds);
+                    spent[e] += seconds;
+                    recall[e] = r;
+                }
+            }
+            for (int e = 0; e < engines.Count; e++)
+            {
+                engines[e].Sweep.Add(new VectorBenchPoint(ef, recall[e], nq / best[e]));
+            }
+            Console.Error.WriteLine($"ef={ef,4} " + string.Join("  ", engines.Select((e, i) => string.Create(Ci, $"{e.Name}: recall {recall[i]:F4} qps {nq / best[i]:F0}"))));
+        }
+        peer?.Quit();
+
+        var results = engines.Select((e, i) => VectorBench.Summarize(e.Name, options, data, e.BuildSeconds, i == 0 ? index.MemoryBytes : e.MemoryBytes, e.MemoryBytes, e.Sweep)).ToList();
+        PrintTable(results);
         if (Arg("--json") is { } jsonPath)
         {
-            using var fs = File.Create(jsonPath);
-            using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
-            w.WriteStartObject();
-            w.WritePropertyName("zhongtai");
-            JsonDocument.Parse(ours.ToJson()).WriteTo(w);
-            if (peers is not null)
-            {
-                w.WritePropertyName("peers");
-                peers.RootElement.WriteTo(w);
-            }
-            w.WriteEndObject();
+            File.WriteAllText(jsonPath, "[\n" + string.Join(",\n", results.Select(r => r.ToJson())) + "\n]\n");
         }
         return 0;
     }
 
-    private sealed record EngineRow(string Engine, double BuildSeconds, long MemoryBytes, List<(int? Ef, double? Recall, double? Qps)> Targets);
-
-    private static void PrintTable(VectorBenchResult ours, List<EngineRow> rows)
+    private sealed record Engine(string Name, double BuildSeconds, long MemoryBytes, Func<int, (double Seconds, double Recall)> Pass)
     {
-        var ci = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(ci, $"\n{ours.Count} x {ours.Dimension} (L2), {ours.Queries} queries, k={ours.K}, M={ours.M}, efConstruction={ours.EfConstruction}, build threads={ours.BuildThreads}, search 1 thread"));
-        string header = "| engine | build s | memory MiB |" + string.Join("", VectorBench.TargetRecalls.Select(r => string.Create(ci, $" qps@{r:F2} (ef, recall) |")));
-        Console.WriteLine(header);
+        public List<VectorBenchPoint> Sweep { get; } = [];
+    }
+
+    private static void PrintTable(List<VectorBenchResult> results)
+    {
+        var ours = results[0];
+        Console.WriteLine(string.Create(Ci, $"\n{ours.Count} x {ours.Dimension} (L2), {ours.Queries} queries, k={ours.K}, M={ours.M}, efConstruction={ours.EfConstruction}, build threads={ours.BuildThreads}, search 1 thread, passes interleaved"));
+        Console.WriteLine("\nSweep (recall@k / queries per second):");
+        Console.WriteLine("| ef |" + string.Concat(results.Select(r => $" {r.Engine} |")));
+        Console.WriteLine("|---|" + string.Concat(results.Select(_ => "---|")));
+        for (int i = 0; i < ours.Sweep.Count; i++)
+        {
+            Console.WriteLine(string.Create(Ci, $"| {ours.Sweep[i].Ef} |") + string.Concat(results.Select(r => string.Create(Ci, $" {r.Sweep[i].Recall:F4} / {r.Sweep[i].Qps:F0} |"))));
+        }
+        Console.WriteLine("\nAt the first ef reaching each recall:");
+        Console.WriteLine("| engine | build s | memory MiB |" + string.Concat(VectorBench.TargetRecalls.Select(r => string.Create(Ci, $" qps@{r:F2} (ef, recall) |"))));
         Console.WriteLine("|" + string.Concat(Enumerable.Repeat("---|", 3 + VectorBench.TargetRecalls.Count)));
-        foreach (var r in rows)
+        foreach (var r in results)
         {
-            var cells = r.Targets.Select(t => t.Qps is null ? " not reached |" : string.Create(ci, $" {t.Qps:F0} ({t.Ef}, {t.Recall:F3}) |"));
-            Console.WriteLine(string.Create(ci, $"| {r.Engine} | {r.BuildSeconds:F1} | {r.MemoryBytes / 1048576.0:F0} |") + string.Concat(cells));
+            var cells = r.Targets.Select(t => t.Qps is null ? " not reached |" : string.Create(Ci, $" {t.Qps:F0} ({t.Ef}, {t.Recall:F3}) |"));
+            Console.WriteLine(string.Create(Ci, $"| {r.Engine} | {r.BuildSeconds:F1} | {r.HeapDeltaBytes / 1048576.0:F0} |") + string.Concat(cells));
         }
-        var ourRow = rows[0];
-        foreach (var peer in rows.Skip(1))
+        foreach (var peer in results.Skip(1))
         {
-            var ratios = ourRow.Targets.Zip(peer.Targets).Select(p => p.First.Qps is { } a && p.Second.Qps is { } b ? string.Create(ci, $" {a / b:F2}x |") : " n/a |");
-            Console.WriteLine(string.Create(ci, $"| ratio zhongtai/{peer.Engine} | {ourRow.BuildSeconds / peer.BuildSeconds:F2}x | {ourRow.MemoryBytes / (double)Math.Max(1, peer.MemoryBytes):F2}x |") + string.Concat(ratios));
+            var ratios = ours.Targets.Zip(peer.Targets).Select(p => p.First.Qps is { } a && p.Second.Qps is { } b ? string.Create(Ci, $" {a / b:F2}x |") : " n/a |");
+            Console.WriteLine(string.Create(Ci, $"| zhongtai / {peer.Engine} | {ours.BuildSeconds / peer.BuildSeconds:F2}x | {ours.HeapDeltaBytes / (double)Math.Max(1, peer.HeapDeltaBytes):F2}x |") + string.Concat(ratios));
         }
     }
 
-    private static JsonDocument? RunPeers(VectorBenchOptions options, string dataDir)
+    /// <summary>The python peer in serve mode: one JSON command per line on stdin, one JSON reply per line on stdout.</summary>
+    private sealed class PeerProcess : IDisposable
     {
-        string? script = FindScript();
-        if (script is null || !File.Exists("/usr/bin/python3"))
-        {
-            Console.Error.WriteLine("peers skipped: bench/peers/hnsw_peer.py or /usr/bin/python3 not found");
-            return null;
-        }
-        var psi = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[]
-        {
-            script,
-            "--base", Path.Combine(dataDir, "base.fvecs"),
-            "--queries", Path.Combine(dataDir, "query.fvecs"),
-            "--gt", Path.Combine(dataDir, "gt.ivecs"),
-            "--k", options.K.ToString(CultureInfo.InvariantCulture),
-            "--m", options.M.ToString(CultureInfo.InvariantCulture),
-            "--efc", options.EfConstruction.ToString(CultureInfo.InvariantCulture),
-            "--threads", options.BuildThreads.ToString(CultureInfo.InvariantCulture),
-            "--passes", options.Passes.ToString(CultureInfo.InvariantCulture),
-            "--min-seconds", options.MinSeconds.ToString(CultureInfo.InvariantCulture),
-            "--efs", string.Join(',', options.EfValues),
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            Console.Error.WriteLine($"peers failed with exit code {p.ExitCode}");
-            return null;
-        }
-        return JsonDocument.Parse(stdout);
-    }
+        private readonly Process _process;
 
-    private static string? FindScript()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        private PeerProcess(Process process) => _process = process;
+
+        public static PeerProcess? Start(VectorBenchOptions options, string dataDir)
         {
-            string candidate = Path.Combine(dir.FullName, "bench", "peers", "hnsw_peer.py");
-            if (File.Exists(candidate))
+            string? script = FindScript();
+            if (script is null || !File.Exists("/usr/bin/python3"))
             {
-                return candidate;
+                Console.Error.WriteLine("peers skipped: bench/peers/hnsw_peer.py or /usr/bin/python3 not found");
+                return null;
             }
+            var psi = new ProcessStartInfo("/usr/bin/python3")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[]
+            {
+                script, "--serve",
+                "--base", Path.Combine(dataDir, "base.fvecs"),
+                "--queries", Path.Combine(dataDir, "query.fvecs"),
+                "--gt", Path.Combine(dataDir, "gt.ivecs"),
+                "--k", options.K.ToString(Ci),
+                "--m", options.M.ToString(Ci),
+                "--efc", options.EfConstruction.ToString(Ci),
+                "--threads", options.BuildThreads.ToString(Ci),
+            })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            return new PeerProcess(Process.Start(psi)!);
         }
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+
+        public JsonNode Call(JsonObject request)
         {
-            string candidate = Path.Combine(dir.FullName, "bench", "peers", "hnsw_peer.py");
-            if (File.Exists(candidate))
+            _process.StandardInput.WriteLine(request.ToJsonString());
+            _process.StandardInput.Flush();
+            string? line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The python peer exited unexpectedly.");
+            var reply = JsonNode.Parse(line)!;
+            if (reply["error"] is { } error)
             {
-                return candidate;
+                throw new InvalidOperationException("Python peer: " + error.GetValue<string>());
             }
+            return reply;
         }
-        return null;
+
+        public void Quit()
+        {
+            _process.StandardInput.WriteLine("{\"cmd\": \"quit\"}");
+            _process.StandardInput.Close();
+            _process.WaitForExit();
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+            _process.Dispose();
+        }
+
+        private static string? FindScript()
+        {
+            foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            {
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                {
+                    string candidate = Path.Combine(dir.FullName, "bench", "peers", "hnsw_peer.py");
+                    if (File.Exists(candidate))
+                    {
+                        return candidate;
+                    }
+                }
+            }
+            return null;
+        }
     }
 }

@@ -372,6 +372,36 @@ public sealed unsafe class HnswIndex : IVectorIndex
         return index;
     }
 
+    /// <summary>Diagnostics: how many nodes a breadth-first walk over level 0 from the entry point cannot reach.</summary>
+    internal int CountUnreachable()
+    {
+        var g = _g;
+        long entry = Volatile.Read(ref g.Entry);
+        if (entry < 0)
+        {
+            return 0;
+        }
+        var seen = new bool[g.Count];
+        var queue = new Queue<int>();
+        queue.Enqueue((int)entry);
+        seen[(int)entry] = true;
+        int reached = 1;
+        while (queue.Count > 0)
+        {
+            int* list = ListOf(g, queue.Dequeue(), 0);
+            for (int j = 1; j <= *list; j++)
+            {
+                if (!seen[list[j]])
+                {
+                    seen[list[j]] = true;
+                    reached++;
+                    queue.Enqueue(list[j]);
+                }
+            }
+        }
+        return g.Count - reached;
+    }
+
     public void Dispose()
     {
         // Managed storage only; nothing to release eagerly.
@@ -780,14 +810,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
                 epDist = ctx.SortedDistances[0];
                 int selected = SelectHeuristic<TK>(g, ctx.SortedDistances, ctx.SortedNodes, count, _m, ctx.Selected);
 
-                int* own = ListOf(g, node, l);
-                LockNode(node);
-                for (int i = 0; i < selected; i++)
-                {
-                    own[i + 1] = ctx.Selected[i];
-                }
-                Volatile.Write(ref *own, selected);
-                UnlockNode(node);
+                SetOwnLinks<TK>(g, ctx, node, l, selected);
 
                 for (int i = 0; i < selected; i++)
                 {
@@ -805,6 +828,59 @@ public sealed unsafe class HnswIndex : IVectorIndex
             {
                 _entryLock.Exit();
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a new node's list at <paramref name="level"/>. During a parallel build another thread can already have linked
+    /// to the node at this level (it reached the node from a higher level), so links found there are merged, not overwritten.
+    /// </summary>
+    private void SetOwnLinks<TK>(Graph g, HnswSearchContext ctx, int node, int level, int selected)
+        where TK : struct, IDistanceKernel
+    {
+        int max = level == 0 ? _m0 : _m;
+        int* own = ListOf(g, node, level);
+        LockNode(node);
+        try
+        {
+            int existing = *own;
+            int total = selected;
+            var nodes = ctx.PruneNodes;
+            Array.Copy(ctx.Selected, nodes, selected);
+            for (int j = 1; j <= existing; j++)
+            {
+                int other = own[j];
+                if (Array.IndexOf(nodes, other, 0, total) < 0)
+                {
+                    nodes[total++] = other;
+                }
+            }
+            if (total <= max)
+            {
+                for (int i = 0; i < total; i++)
+                {
+                    own[i + 1] = nodes[i];
+                }
+                Volatile.Write(ref *own, total);
+                return;
+            }
+            float* nv = VectorOf(g, node);
+            var dists = ctx.PruneDistances;
+            for (int i = 0; i < total; i++)
+            {
+                dists[i] = TK.Distance(nv, VectorOf(g, nodes[i]), _dim);
+            }
+            dists.AsSpan(0, total).Sort(nodes.AsSpan(0, total));
+            int kept = SelectHeuristic<TK>(g, dists, nodes, total, max, ctx.PruneSelected);
+            for (int i = 0; i < kept; i++)
+            {
+                own[i + 1] = ctx.PruneSelected[i];
+            }
+            Volatile.Write(ref *own, kept);
+        }
+        finally
+        {
+            UnlockNode(node);
         }
     }
 

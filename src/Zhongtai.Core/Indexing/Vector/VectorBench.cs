@@ -202,6 +202,37 @@ public static class VectorBench
         int nq = data.Queries.Length / dim;
         int k = options.K;
 
+        var (index, buildSeconds, heapDelta) = Build(options, data);
+        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw build: {buildSeconds:F2} s"));
+        var found = new int[nq * k];
+        var sweep = new List<VectorBenchPoint>();
+        foreach (int ef in options.EfValues)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ef < k)
+            {
+                continue;
+            }
+            double best = double.MaxValue;
+            double spent = 0;
+            for (int pass = 0; pass < 50 && (pass < Math.Max(1, options.Passes) || spent < options.MinSeconds); pass++)
+            {
+                double seconds = TimePass(index, data, k, ef, pass == 0 ? found : null);
+                best = Math.Min(best, seconds);
+                spent += seconds;
+            }
+            double recall = Recall(found, data.GroundTruth, data.GroundTruthK, nq, k);
+            sweep.Add(new VectorBenchPoint(ef, recall, nq / best));
+            log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ef={ef,4} recall={recall:F4} qps={nq / best:F0}"));
+        }
+        return Summarize("zhongtai-hnsw", options, data, buildSeconds, index.MemoryBytes, heapDelta, sweep);
+    }
+
+    /// <summary>Builds the HNSW index over the base vectors (ids = row numbers) and warms it up.</summary>
+    public static (HnswIndex Index, double BuildSeconds, long HeapDeltaBytes) Build(VectorBenchOptions options, Data data)
+    {
+        int dim = data.Dimension;
+        int n = data.Base.Length / dim;
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var sw = Stopwatch.StartNew();
         var index = new HnswIndex(dim, options.Metric, new HnswOptions
@@ -219,51 +250,45 @@ public static class VectorBench
         index.AddRange(ids, data.Base);
         double buildSeconds = sw.Elapsed.TotalSeconds;
         long heapDelta = GC.GetTotalMemory(forceFullCollection: true) - before;
-        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw build: {buildSeconds:F2} s"));
-
-        var hits = new VectorHit[k];
-        var found = new int[nq * k];
         // Warm up the JIT and caches.
+        var hits = new VectorHit[options.K];
+        int nq = data.Queries.Length / dim;
         for (int q = 0; q < Math.Min(nq, 200); q++)
         {
-            index.Search(data.Queries.AsSpan(q * dim, dim), k, hits, null, 64);
+            index.Search(data.Queries.AsSpan(q * dim, dim), options.K, hits, null, 64);
         }
-        var sweep = new List<VectorBenchPoint>();
-        foreach (int ef in options.EfValues)
+        return (index, buildSeconds, heapDelta);
+    }
+
+    /// <summary>Runs every query once on the calling thread; returns the seconds taken and fills <paramref name="found"/> (queries x k ids) when given.</summary>
+    public static double TimePass(HnswIndex index, Data data, int k, int ef, int[]? found)
+    {
+        int dim = data.Dimension;
+        int nq = data.Queries.Length / dim;
+        Span<VectorHit> hits = stackalloc VectorHit[k];
+        var t = Stopwatch.StartNew();
+        for (int q = 0; q < nq; q++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (ef < k)
+            int c = index.Search(data.Queries.AsSpan(q * dim, dim), k, hits, null, ef);
+            if (found is not null)
             {
-                continue;
-            }
-            double best = double.MaxValue;
-            double spent = 0;
-            for (int pass = 0; pass < 50 && (pass < Math.Max(1, options.Passes) || spent < options.MinSeconds); pass++)
-            {
-                var t = Stopwatch.StartNew();
-                for (int q = 0; q < nq; q++)
+                for (int j = 0; j < k; j++)
                 {
-                    int c = index.Search(data.Queries.AsSpan(q * dim, dim), k, hits, null, ef);
-                    if (pass == 0)
-                    {
-                        for (int j = 0; j < k; j++)
-                        {
-                            found[(q * k) + j] = j < c ? hits[j].Id : -1;
-                        }
-                    }
+                    found[(q * k) + j] = j < c ? hits[j].Id : -1;
                 }
-                best = Math.Min(best, t.Elapsed.TotalSeconds);
-                spent += t.Elapsed.TotalSeconds;
             }
-            double recall = Recall(found, data.GroundTruth, data.GroundTruthK, nq, k);
-            sweep.Add(new VectorBenchPoint(ef, recall, nq / best));
-            log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ef={ef,4} recall={recall:F4} qps={nq / best:F0}"));
         }
+        return t.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Assembles a result, picking the first swept ef that reaches each of <see cref="TargetRecalls"/>.</summary>
+    public static VectorBenchResult Summarize(string engine, VectorBenchOptions options, Data data, double buildSeconds, long indexBytes, long heapDeltaBytes, IReadOnlyList<VectorBenchPoint> sweep)
+    {
         var targets = TargetRecalls.Select(r => sweep.FirstOrDefault(p => p.Recall >= r) is { } p
             ? new VectorBenchTarget(r, p.Ef, p.Recall, p.Qps)
             : new VectorBenchTarget(r, null, null, null)).ToList();
-        return new VectorBenchResult("zhongtai-hnsw", n, dim, nq, k, options.M, options.EfConstruction, options.BuildThreads,
-            buildSeconds, index.MemoryBytes, heapDelta, sweep, targets);
+        return new VectorBenchResult(engine, data.Base.Length / data.Dimension, data.Dimension, data.Queries.Length / data.Dimension,
+            options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets);
     }
 
     /// <summary>Mean fraction of the true k nearest (first k of each ground-truth row) found in each result row.</summary>

@@ -171,6 +171,19 @@ public sealed class HnswIndexTests
     }
 
     [Fact]
+    public void AddRange_ParallelBuild_LeavesEveryNodeReachable()
+    {
+        // Regression: a node reached from an upper level by another thread could get a link at a lower level before writing
+        // its own list there; overwriting that list dropped the link and left nodes unreachable.
+        var data = new ClusteredVectors(64, seed: 5).Sample(4000, seed: 6);
+        using var index = new HnswIndex(64, VectorMetric.L2, new HnswOptions { EfConstruction = 100, BuildThreads = 4 });
+
+        index.AddRange(VectorTestData.Ids(4000), data);
+
+        Assert.Equal(0, index.CountUnreachable());
+    }
+
+    [Fact]
     public void Search_EmptyIndex_ReturnsNothing()
     {
         using var index = new HnswIndex(4, VectorMetric.L2);
