@@ -204,6 +204,28 @@ public sealed unsafe class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// Compacts when tombstones exceed <paramref name="maxDeletedFraction"/> of the nodes (default 0.2); meant to be called
+    /// periodically (e.g. after each batch of updates). Returns whether it compacted.
+    /// </summary>
+    public bool CompactIfNeeded(double maxDeletedFraction = 0.2)
+    {
+        if (maxDeletedFraction is < 0 or > 1 || double.IsNaN(maxDeletedFraction))
+        {
+            throw new ArgumentException($"maxDeletedFraction must be in [0, 1], got {maxDeletedFraction}.", nameof(maxDeletedFraction));
+        }
+        lock (_writeLock)
+        {
+            var g = _g;
+            if (g.DeletedCount == 0 || g.DeletedCount <= maxDeletedFraction * g.Count)
+            {
+                return false;
+            }
+            Compact();
+            return true;
+        }
+    }
+
     public VectorHit[] Search(ReadOnlySpan<float> query, int k, Func<int, bool>? filter = null, int ef = 0)
     {
         if (k <= 0)

@@ -124,6 +124,52 @@ public sealed class HnswIndexTests
     }
 
     [Fact]
+    public void CompactIfNeeded_CompactsOnlyAboveThreshold()
+    {
+        var data = VectorTestData.Clustered(1000, Dim, seed: 33);
+        using var index = Build(data, VectorMetric.L2);
+        for (int id = 0; id < 100; id++)
+        {
+            index.Remove(id);
+        }
+
+        Assert.False(index.CompactIfNeeded(0.2));
+        Assert.Equal(100, index.DeletedCount);
+        for (int id = 100; id < 300; id++)
+        {
+            index.Remove(id);
+        }
+        Assert.True(index.CompactIfNeeded(0.2));
+        Assert.Equal(0, index.DeletedCount);
+        Assert.Equal(700, index.Count);
+        Assert.Equal(500, index.Search(data.AsSpan(500 * Dim, Dim), 1, ef: 32)[0].Id);
+        Assert.Throws<ArgumentException>(() => index.CompactIfNeeded(1.5));
+    }
+
+    [Fact]
+    public void Search_WithIdBitset_ReturnsOnlyAllowedIds()
+    {
+        var data = VectorTestData.Clustered(2000, Dim, seed: 55);
+        var queries = VectorTestData.Clustered(50, Dim, seed: 56);
+        using var index = Build(data, VectorMetric.L2);
+        using var exact = Exact(data, VectorMetric.L2);
+        var allowed = new IdBitset(2000);
+        var rng = new Random(1);
+        for (int i = 0; i < 100; i++)
+        {
+            allowed.Add(rng.Next(2000));
+        }
+
+        double recall = VectorTestData.Recall(index, exact, queries, Dim, 10, 64, allowed.Filter);
+
+        Assert.True(recall >= 0.9, $"bitset-filtered recall@10 = {recall:F4}");
+        Assert.All(index.Search(queries.AsSpan(0, Dim), 10, allowed.Filter, 64), h => Assert.True(allowed.Contains(h.Id)));
+        Assert.False(allowed.Contains(-1));
+        Assert.False(allowed.Contains(2000));
+        Assert.Throws<ArgumentException>(() => allowed.Add(2000));
+    }
+
+    [Fact]
     public void Add_ExistingId_ReplacesVector()
     {
         var data = VectorTestData.Clustered(500, Dim, seed: 41);
