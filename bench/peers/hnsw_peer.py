@@ -9,6 +9,7 @@ With --serve it answers build/search commands on stdin instead, so the C# driver
 passes of all engines (fair on a busy machine). Memory is the growth of the process RSS while the index is built (it includes the index's copy of the vectors).
 """
 import argparse
+import gc
 import json
 import sys
 import time
@@ -135,6 +136,8 @@ def serve(args, xb, xq, gt):
         if req["cmd"] == "quit":
             break
         if req["cmd"] == "build":
+            searchers.pop(req["engine"], None)  # a rebuild frees the previous index first
+            gc.collect()
             search, info = BUILDERS[req["engine"]](args, xb)
             search(xq[: min(200, len(xq))], 64)  # warm up
             searchers[req["engine"]] = search

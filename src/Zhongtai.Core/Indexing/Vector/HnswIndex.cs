@@ -347,10 +347,16 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// <summary>Rebuilds an index from the sections of a file already validated by <see cref="VectorIndexFile"/>.</summary>
     internal static HnswIndex FromFile(VectorIndexFile.Header h, int[] labels, int[] levels, int[] deleted, float[] vectors, int[] links0, int[] upper, HnswOptions? options)
     {
-        var opts = options ?? new HnswOptions();
-        opts.M = h.M;
-        opts.EfConstruction = h.EfConstruction;
-        opts.InitialCapacity = Math.Max(1, h.Count);
+        var given = options ?? new HnswOptions();
+        var opts = new HnswOptions
+        {
+            M = h.M,
+            EfConstruction = h.EfConstruction,
+            EfSearch = given.EfSearch,
+            Seed = given.Seed,
+            BuildThreads = given.BuildThreads,
+            InitialCapacity = 1,
+        };
         var index = new HnswIndex(h.Dimension, h.Metric, opts);
         var g = new Graph(Math.Max(1, h.Count), h.Dimension, 2 * h.M, vectors, links0);
         int pos = 0;
@@ -373,6 +379,21 @@ public sealed unsafe class HnswIndex : IVectorIndex
                 }
                 var arr = GC.AllocateArray<int>(len, pinned: true);
                 upper.AsSpan(pos, len).CopyTo(arr);
+                for (int l = 0; l < level; l++)
+                {
+                    int cnt = arr[l * (h.M + 1)];
+                    if ((uint)cnt > (uint)h.M)
+                    {
+                        throw new InvalidDataException($"Vector index file is corrupt: node {i} has {cnt} links on level {l + 1}.");
+                    }
+                    for (int j = 1; j <= cnt; j++)
+                    {
+                        if ((uint)arr[(l * (h.M + 1)) + j] >= (uint)h.Count)
+                        {
+                            throw new InvalidDataException($"Vector index file is corrupt: node {i} links to a node that does not exist.");
+                        }
+                    }
+                }
                 g.Upper[i] = arr;
                 g.UpperPtr[i] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(arr));
                 pos += len;
@@ -386,6 +407,10 @@ public sealed unsafe class HnswIndex : IVectorIndex
             {
                 map[labels[i]] = i;
             }
+        }
+        if (pos != upper.Length)
+        {
+            throw new InvalidDataException("Vector index file has more upper-level links than its levels require.");
         }
         g.Count = h.Count;
         g.Entry = h.EntryNode < 0 ? -1 : ((long)h.MaxLevel << 32) | (uint)h.EntryNode;

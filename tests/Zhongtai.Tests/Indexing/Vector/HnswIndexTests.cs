@@ -350,6 +350,30 @@ public sealed class HnswIndexTests
     }
 
     [Fact]
+    public void SaveAndLoad_EmptyIndex_CanBeFilledAfterLoading()
+    {
+        using var index = new HnswIndex(3, VectorMetric.InnerProduct, new HnswOptions { EfSearch = 17 });
+        string path = Path.Combine(Path.GetTempPath(), $"zt-empty-{Guid.NewGuid():N}.ztv");
+        try
+        {
+            index.Save(path);
+            var options = new HnswOptions { EfSearch = 33 };
+            using var loaded = Assert.IsType<HnswIndex>(VectorIndexFile.Load(path, options));
+
+            Assert.Equal(0, loaded.Count);
+            Assert.Empty(loaded.Search([1f, 0f, 0f], 3));
+            Assert.Equal(33, loaded.Options.EfSearch);
+            Assert.Equal(1024, options.InitialCapacity); // the caller's options are not modified
+            loaded.Add(4, [1f, 2f, 3f]);
+            Assert.Equal(4, loaded.Search([1f, 0f, 0f], 3)[0].Id);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Load_CorruptOrTornFile_IsRefusedWithClearError()
     {
         var data = VectorTestData.Clustered(500, Dim, seed: 81);
