@@ -49,16 +49,27 @@ internal static class VectorBenchCommand
         int nq = data.Queries.Length / data.Dimension;
         int k = options.K;
 
-        using var peer = args.Contains("--no-peers") ? null : PeerProcess.Start(options, dataDir);
+        bool peers = !args.Contains("--no-peers");
+        using var python = peers ? PeerProcess.StartPython(options, dataDir) : null;
+        using var native = peers ? PeerProcess.StartNative(options, dataDir) : null;
+        // The peers whose builds are repeated and interleaved with ours (hnswlib twice: SSE-only Debian build and native).
+        var rebuilt = new List<(string Key, PeerProcess Process)>();
+        if (python is not null)
+        {
+            rebuilt.Add(("hnswlib", python));
+        }
+        if (native is not null)
+        {
+            rebuilt.Add(("hnswlib-native", native));
+        }
         var engines = new List<Engine>();
 
-        // Builds are interleaved too: C#, hnswlib, C#, hnswlib, ... (--builds rounds, fastest counts), then faiss once.
+        // Builds are interleaved too: C#, hnswlib, hnswlib native, C#, ... (--builds rounds, fastest counts), then faiss once.
         int builds = Math.Max(1, IntArg("--builds", 2));
         HnswIndex index = null!;
         double buildSeconds = double.MaxValue;
         long heapDelta = 0;
-        double hnswlibBuild = double.MaxValue;
-        JsonNode? hnswlibInfo = null;
+        var peerBuild = new Dictionary<string, (JsonNode Info, double Seconds)>();
         for (int round = 0; round < builds; round++)
         {
             index = null!;
@@ -67,12 +78,12 @@ internal static class VectorBenchCommand
             heapDelta = round == 0 ? delta : heapDelta;
             buildSeconds = Math.Min(buildSeconds, seconds);
             Console.Error.WriteLine(string.Create(Ci, $"zhongtai-hnsw build {round + 1}: {seconds:F2} s, heap +{delta / 1048576.0:F0} MiB"));
-            if (peer is not null)
+            foreach (var (key, process) in rebuilt)
             {
-                var info = peer.Call(new JsonObject { ["cmd"] = "build", ["engine"] = "hnswlib" });
-                hnswlibInfo ??= info;
-                hnswlibBuild = Math.Min(hnswlibBuild, info["buildSeconds"]!.GetValue<double>());
-                Console.Error.WriteLine(string.Create(Ci, $"hnswlib build {round + 1}: {info["buildSeconds"]!.GetValue<double>():F2} s, rss +{info["memoryBytes"]!.GetValue<long>() / 1048576.0:F0} MiB"));
+                var info = process.Call(new JsonObject { ["cmd"] = "build", ["engine"] = "hnswlib" });
+                double s = info["buildSeconds"]!.GetValue<double>();
+                peerBuild[key] = peerBuild.TryGetValue(key, out var prev) ? (prev.Info, Math.Min(prev.Seconds, s)) : (info, s);
+                Console.Error.WriteLine(string.Create(Ci, $"{key} build {round + 1}: {s:F2} s, rss +{info["memoryBytes"]!.GetValue<long>() / 1048576.0:F0} MiB"));
             }
         }
         var (saveSeconds, loadSeconds, fileBytes) = TimeSnapshot(index, data, Path.Combine(dataDir, "hnsw.ztv"));
@@ -83,20 +94,28 @@ internal static class VectorBenchCommand
             double s = VectorBench.TimePass(index, data, k, ef, found);
             return (s, VectorBench.Recall(found, data.GroundTruth, data.GroundTruthK, nq, k));
         }));
-        if (peer is not null)
+        var peerEngines = new List<(string Key, PeerProcess Process)>(rebuilt);
+        if (python is not null)
         {
-            foreach (string name in new[] { "hnswlib", "faiss" })
+            peerEngines.Add(("faiss", python));
+        }
+        foreach (var (key, process) in peerEngines)
+        {
+            string engine = key == "faiss" ? "faiss" : "hnswlib";
+            var (info, build) = peerBuild.TryGetValue(key, out var known)
+                ? known
+                : (process.Call(new JsonObject { ["cmd"] = "build", ["engine"] = engine }), 0.0);
+            if (build == 0.0)
             {
-                var info = name == "hnswlib" ? hnswlibInfo! : peer.Call(new JsonObject { ["cmd"] = "build", ["engine"] = name });
-                string label = info["engine"]!.GetValue<string>().Trim();
-                double build = name == "hnswlib" ? hnswlibBuild : info["buildSeconds"]!.GetValue<double>();
-                Console.Error.WriteLine(string.Create(Ci, $"{label} build: {build:F2} s, rss +{info["memoryBytes"]!.GetValue<long>() / 1048576.0:F0} MiB"));
-                engines.Add(new Engine(label, build, info["memoryBytes"]!.GetValue<long>(), ef =>
-                {
-                    var r = peer.Call(new JsonObject { ["cmd"] = "search", ["engine"] = name, ["ef"] = ef });
-                    return (r["seconds"]!.GetValue<double>(), r["recall"]!.GetValue<double>());
-                }));
+                build = info["buildSeconds"]!.GetValue<double>();
             }
+            string label = info["engine"]!.GetValue<string>().Trim();
+            Console.Error.WriteLine(string.Create(Ci, $"{label} build: {build:F2} s, rss +{info["memoryBytes"]!.GetValue<long>() / 1048576.0:F0} MiB"));
+            engines.Add(new Engine(label, build, info["memoryBytes"]!.GetValue<long>(), ef =>
+            {
+                var r = process.Call(new JsonObject { ["cmd"] = "search", ["engine"] = engine, ["ef"] = ef });
+                return (r["seconds"]!.GetValue<double>(), r["recall"]!.GetValue<double>());
+            }));
         }
 
         foreach (int ef in options.EfValues.Where(e => e >= k))
@@ -121,7 +140,8 @@ internal static class VectorBenchCommand
             }
             Console.Error.WriteLine($"ef={ef,4} " + string.Join("  ", engines.Select((e, i) => string.Create(Ci, $"{e.Name}: recall {recall[i]:F4} qps {nq / best[i]:F0}"))));
         }
-        peer?.Quit();
+        python?.Quit();
+        native?.Quit();
 
         var results = engines.Select((e, i) => VectorBench.Summarize(e.Name, options, data, e.BuildSeconds, i == 0 ? index.MemoryBytes : e.MemoryBytes, e.MemoryBytes, e.Sweep)).ToList();
         PrintTable(results);
@@ -193,22 +213,16 @@ internal static class VectorBenchCommand
 
         private PeerProcess(Process process) => _process = process;
 
-        public static PeerProcess? Start(VectorBenchOptions options, string dataDir)
+        public static PeerProcess? StartPython(VectorBenchOptions options, string dataDir)
         {
-            string? script = FindScript();
+            string? script = FindPeerFile("hnsw_peer.py");
             if (script is null || !File.Exists("/usr/bin/python3"))
             {
-                Console.Error.WriteLine("peers skipped: bench/peers/hnsw_peer.py or /usr/bin/python3 not found");
+                Console.Error.WriteLine("python peers skipped: bench/peers/hnsw_peer.py or /usr/bin/python3 not found");
                 return null;
             }
-            var psi = new ProcessStartInfo("/usr/bin/python3")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[]
-            {
+            return Start("/usr/bin/python3",
+            [
                 script, "--serve",
                 "--base", Path.Combine(dataDir, "base.fvecs"),
                 "--queries", Path.Combine(dataDir, "query.fvecs"),
@@ -217,7 +231,44 @@ internal static class VectorBenchCommand
                 "--m", options.M.ToString(Ci),
                 "--efc", options.EfConstruction.ToString(Ci),
                 "--threads", options.BuildThreads.ToString(Ci),
-            })
+            ]);
+        }
+
+        /// <summary>Compiles bench/peers/hnswlib_native.cpp with -O3 -march=native against the Debian hnswlib headers, and starts it.</summary>
+        public static PeerProcess? StartNative(VectorBenchOptions options, string dataDir)
+        {
+            string? source = FindPeerFile("hnswlib_native.cpp");
+            if (source is null || !File.Exists("/usr/bin/g++") || !File.Exists("/usr/include/hnswlib/hnswlib.h"))
+            {
+                Console.Error.WriteLine("native hnswlib skipped: needs g++ and libhnswlib-dev (apt-get install libhnswlib-dev)");
+                return null;
+            }
+            string binary = Path.Combine(dataDir, "hnswlib_native");
+            using (var gcc = Process.Start("/usr/bin/g++", ["-O3", "-march=native", "-std=c++17", "-pthread", source, "-o", binary]))
+            {
+                gcc.WaitForExit();
+                if (gcc.ExitCode != 0)
+                {
+                    Console.Error.WriteLine("native hnswlib skipped: compilation failed");
+                    return null;
+                }
+            }
+            return Start(binary,
+            [
+                Path.Combine(dataDir, "base.fvecs"), Path.Combine(dataDir, "query.fvecs"), Path.Combine(dataDir, "gt.ivecs"),
+                options.K.ToString(Ci), options.M.ToString(Ci), options.EfConstruction.ToString(Ci), options.BuildThreads.ToString(Ci),
+            ]);
+        }
+
+        private static PeerProcess Start(string fileName, string[] arguments)
+        {
+            var psi = new ProcessStartInfo(fileName)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in arguments)
             {
                 psi.ArgumentList.Add(a);
             }
@@ -228,11 +279,11 @@ internal static class VectorBenchCommand
         {
             _process.StandardInput.WriteLine(request.ToJsonString());
             _process.StandardInput.Flush();
-            string? line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The python peer exited unexpectedly.");
+            string? line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("A peer process exited unexpectedly.");
             var reply = JsonNode.Parse(line)!;
             if (reply["error"] is { } error)
             {
-                throw new InvalidOperationException("Python peer: " + error.GetValue<string>());
+                throw new InvalidOperationException("Peer: " + error.GetValue<string>());
             }
             return reply;
         }
@@ -253,13 +304,13 @@ internal static class VectorBenchCommand
             _process.Dispose();
         }
 
-        private static string? FindScript()
+        private static string? FindPeerFile(string name)
         {
             foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             {
                 for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 {
-                    string candidate = Path.Combine(dir.FullName, "bench", "peers", "hnsw_peer.py");
+                    string candidate = Path.Combine(dir.FullName, "bench", "peers", name);
                     if (File.Exists(candidate))
                     {
                         return candidate;

@@ -37,6 +37,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     private readonly HnswContextPool _pool = new();
     private Dictionary<int, int> _idToNode = [];
     private volatile Graph _g;
+    private int _live;
 
     /// <summary>Creates an empty index.</summary>
     public HnswIndex(int dimension, VectorMetric metric, HnswOptions? options = null)
@@ -66,16 +67,8 @@ public sealed unsafe class HnswIndex : IVectorIndex
 
     public HnswOptions Options => _options;
 
-    public int Count
-    {
-        get
-        {
-            lock (_writeLock)
-            {
-                return _idToNode.Count;
-            }
-        }
-    }
+    /// <summary>Live ids; read without blocking, so during an <see cref="AddRange"/> it already counts the batch being linked.</summary>
+    public int Count => Volatile.Read(ref _live);
 
     /// <summary>Tombstoned nodes still in the graph (cleared by <see cref="Compact"/>).</summary>
     public int DeletedCount => _g.DeletedCount;
@@ -97,7 +90,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
                     bytes += (u.Length * 4) + 24;
                 }
             }
-            return bytes + ((long)_idToNode.Count * 12);
+            return bytes + ((long)Count * 12);
         }
     }
 
@@ -165,6 +158,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
             var g = _g;
             g.Deleted[node] = 1;
             g.DeletedCount++;
+            Volatile.Write(ref _live, _idToNode.Count);
             return true;
         }
     }
@@ -201,6 +195,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
             LinkRange(g, 0, g.Count);
             _idToNode = map;
             _g = g;
+            Volatile.Write(ref _live, map.Count);
         }
     }
 
@@ -415,6 +410,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
         g.Count = h.Count;
         g.Entry = h.EntryNode < 0 ? -1 : ((long)h.MaxLevel << 32) | (uint)h.EntryNode;
         index._idToNode = map;
+        index._live = map.Count;
         index._g = g;
         return index;
     }
@@ -535,6 +531,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
         SetLevel(g, node, RandomLevel());
         g.Count = node + 1;
         _idToNode[id] = node;
+        Volatile.Write(ref _live, _idToNode.Count);
         return node;
     }
 
