@@ -36,6 +36,7 @@ internal static class ZtCommand
         root.Subcommands.Add(EventsCommands.Build());
         root.Subcommands.Add(ImportCommands.Build());
         root.Subcommands.Add(DemoCommands.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(JobsCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());

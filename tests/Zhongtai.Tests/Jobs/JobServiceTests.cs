@@ -80,7 +80,7 @@ public sealed class JobServiceTests : IAsyncLifetime
         await Task.Delay(200);
         Assert.Equal(0, runs);
         _time.Advance(TimeSpan.FromMinutes(43)); // 11:00
-        for (var i = 0; i < 100 && runs < 1; i++)
+        for (var i = 0; i < 200 && _host.Jobs.List().FirstOrDefault()?.Status != JobStatus.Succeeded; i++)
         {
             await Task.Delay(50);
         }
