@@ -15,6 +15,13 @@ public sealed class LakeExportOptions
     /// </summary>
     public int MaxBufferedRows { get; set; } = 262_144;
 
+    /// <summary>
+    /// A partition that received no row during the last this-many input rows has its buffer written as a row group
+    /// (its file stays open). Keeps memory low when the log is roughly in time order and hours finish one after
+    /// another. Default 16,384.
+    /// </summary>
+    public int IdleFlushRows { get; set; } = 16_384;
+
     /// <summary>Part files open at once; past this the least recently written one is finished. Default 32.</summary>
     public int MaxOpenFiles { get; set; } = 32;
 
@@ -42,7 +49,8 @@ public sealed class LakeExportOptions
 /// <param name="LastOffset">The checkpointed offset after this call (-1 when nothing was ever exported).</param>
 /// <param name="Skipped">Input events at or below the previous checkpoint, skipped as already exported.</param>
 /// <param name="Commits">Checkpoint commits made by this call.</param>
-public sealed record ExportResult(long Rows, int Files, int Partitions, long LastOffset, long Skipped, int Commits);
+/// <param name="PeakBufferedRows">The most rows held in memory at once (bounded by the options).</param>
+public sealed record ExportResult(long Rows, int Files, int Partitions, long LastOffset, long Skipped, int Commits, long PeakBufferedRows);
 
 /// <summary>
 /// Exports a range of the event log to Parquet under <c>&lt;lakeDir&gt;/events/date=YYYY-MM-DD/hour=HH/</c>,
@@ -59,7 +67,8 @@ public sealed class LakeExporter
     {
         _options = options ?? new LakeExportOptions();
         _time = time ?? TimeProvider.System;
-        if (_options.RowGroupSize < 1 || _options.MaxBufferedRows < 1 || _options.MaxOpenFiles < 1 || _options.CommitEveryRows < 1)
+        if (_options.RowGroupSize < 1 || _options.MaxBufferedRows < 1 || _options.MaxOpenFiles < 1 || _options.CommitEveryRows < 1
+            || _options.IdleFlushRows < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "Export options must be positive.");
         }
@@ -145,7 +154,7 @@ public sealed class LakeExporter
             throw;
         }
 
-        return new ExportResult(totalRows, files, partitions.Count, checkpoint.LastOffset, skipped, commits);
+        return new ExportResult(totalRows, files, partitions.Count, checkpoint.LastOffset, skipped, commits, run.PeakBuffered);
     }
 
     private LakeCheckpoint Advance(string lakeDir, LakeCheckpoint previous, long lastOffset, long rows, int files)
@@ -213,6 +222,8 @@ public sealed class LakeExporter
 
         public int LastCommitFiles { get; private set; }
 
+        public long PeakBuffered { get; private set; }
+
         public async Task AddAsync(long hour, long offset, Event e, CancellationToken ct)
         {
             if (!_partitions.TryGetValue(hour, out var part))
@@ -223,7 +234,7 @@ public sealed class LakeExporter
 
             part.LastUsed = ++_clock;
             part.Buffer.Add((offset, e));
-            _buffered++;
+            PeakBuffered = Math.Max(PeakBuffered, ++_buffered);
             if (part.Buffer.Count >= options.RowGroupSize)
             {
                 await FlushAsync(part, ct).ConfigureAwait(false);
@@ -232,6 +243,25 @@ public sealed class LakeExporter
             {
                 var largest = _partitions.Values.MaxBy(p => p.Buffer.Count)!;
                 await FlushAsync(largest, ct).ConfigureAwait(false);
+            }
+
+            if (_clock % IdleCheckEvery == 0)
+            {
+                await FlushIdleAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        private const int IdleCheckEvery = 1024;
+
+        /// <summary>Writes out the buffers of partitions that stopped receiving rows (finished hours).</summary>
+        private async Task FlushIdleAsync(CancellationToken ct)
+        {
+            foreach (var part in _partitions.Values)
+            {
+                if (part.Buffer.Count > 0 && _clock - part.LastUsed >= options.IdleFlushRows)
+                {
+                    await FlushAsync(part, ct).ConfigureAwait(false);
+                }
             }
         }
 
