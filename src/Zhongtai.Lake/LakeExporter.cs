@@ -105,7 +105,8 @@ public sealed class LakeExporter
 
         using var run = new ExportRun(eventsDir, _options);
         long skipped = 0, rowsSinceCommit = 0, totalRows = 0;
-        long lastSeen = checkpoint.LastOffset;
+        long startOffset = checkpoint.LastOffset;
+        long lastSeen = startOffset;
         int commits = 0, files = 0;
         var partitions = new HashSet<long>();
         try
@@ -113,14 +114,15 @@ public sealed class LakeExporter
             foreach (var (offset, e) in events)
             {
                 ct.ThrowIfCancellationRequested();
-                if (offset <= checkpoint.LastOffset)
-                {
-                    skipped++;
-                    continue;
-                }
-
                 if (offset <= lastSeen)
                 {
+                    if (lastSeen == startOffset)
+                    {
+                        // The already exported prefix of the log.
+                        skipped++;
+                        continue;
+                    }
+
                     throw new ArgumentException($"Offsets must increase: {offset} after {lastSeen}.", nameof(events));
                 }
 

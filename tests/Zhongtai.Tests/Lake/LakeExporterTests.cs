@@ -212,6 +212,22 @@ public sealed class LakeExporterTests
     }
 
     [Fact]
+    public void Export_OffsetsGoBackwardsAfterACommit_ThrowsAndKeepsTheCommit()
+    {
+        using var dir = new TempDir();
+        var events = LakeTestData.Events(300, hours: 2);
+        var replayed = events.Take(200).Concat(events.Skip(50)).ToList(); // offset 50 again after 199
+        var exporter = new LakeExporter(new LakeExportOptions { CommitEveryRows = 100 }, Time);
+
+        Assert.Throws<ArgumentException>(() => exporter.Export(dir.Path, replayed));
+
+        Assert.Equal(199, LakeExporter.ReadCheckpoint(dir.Path).LastOffset);
+        using var lake = LakeQuery.Open(dir.Path);
+        Assert.Equal(200L, lake.Scalar<long>("SELECT count(DISTINCT \"offset\") FROM events"));
+        Assert.Equal(200L, lake.Scalar<long>("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
     public void Export_OffsetsGoBackwards_Throws()
     {
         using var dir = new TempDir();
