@@ -24,6 +24,16 @@ public sealed class LakeQueryTests
     }
 
     [Fact]
+    public void Open_WithThreadsAndMemoryLimit_AppliesThem()
+    {
+        using var dir = new TempDir();
+        using var lake = LakeQuery.Open(dir.Path, threads: 1, memoryLimit: "256MB");
+        Assert.Equal(1L, lake.Scalar<long>("SELECT current_setting('threads')"));
+        Assert.Contains("MiB", lake.Scalar<string>("SELECT current_setting('memory_limit')"), StringComparison.Ordinal);
+        Assert.Throws<LakeException>(() => LakeQuery.Open(dir.Path, memoryLimit: "lots"));
+    }
+
+    [Fact]
     public void Query_CorruptParquetFile_ErrorNamesTheFile()
     {
         using var dir = new TempDir();
