@@ -133,8 +133,19 @@ public sealed class LakeQuery : IDisposable
             return default;
         }
 
+        if (value is T t)
+        {
+            return t;
+        }
+
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        return value is T t ? t : (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
+        if (value is System.Numerics.BigInteger big)
+        {
+            // HUGEINT, e.g. sum() of BIGINT: through decimal, which every numeric target converts from.
+            value = (decimal)big;
+        }
+
+        return (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Runs a statement that returns no rows (CREATE, COPY ...); returns DuckDB's affected-row count.</summary>

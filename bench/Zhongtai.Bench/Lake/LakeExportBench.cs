@@ -8,7 +8,7 @@ namespace Zhongtai.Bench.Lake;
 
 /// <summary>
 /// Exports a generated demo world (about 1M events by default) to a fresh lake and queries it with DuckDB.
-/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--days D] [--compression none|snappy|zstd|...] [--no-fsync] [--dir PATH] [--keep]</c>.
+/// Usage: <c>dotnet run -c Release --project bench/Zhongtai.Bench -- lake-export [--events N] [--scale S] [--days D] [--compression none|snappy|zstd|...] [--no-fsync] [--plain] [--dir PATH] [--keep]</c>.
 /// </summary>
 public static class LakeExportBench
 {
@@ -30,6 +30,7 @@ public static class LakeExportBench
                 case "--keep": keep = true; break;
                 case "--compression": exportOptions.Compression = Enum.Parse<Parquet.CompressionMethod>(args[++i], ignoreCase: true); break;
                 case "--no-fsync": exportOptions.FlushToDisk = false; break;
+                case "--plain": exportOptions.ColumnEncodings = false; break;
                 case "--days": days = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }

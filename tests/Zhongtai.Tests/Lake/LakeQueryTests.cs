@@ -67,6 +67,19 @@ public sealed class LakeQueryTests
     }
 
     [Fact]
+    public void Scalar_ConvertsDuckDbTypes()
+    {
+        using var dir = new TempDir();
+        new LakeExporter().Export(dir.Path, LakeTestData.Events(100, hours: 1));
+        using var lake = LakeQuery.Open(dir.Path);
+        Assert.Equal(4_950L, lake.Scalar<long>("SELECT sum(\"offset\") FROM events")); // HUGEINT
+        Assert.Equal(4_950.0, lake.Scalar<double>("SELECT sum(\"offset\") FROM events"));
+        Assert.Equal(100, lake.Scalar<int>("SELECT count(*) FROM events"));
+        Assert.Null(lake.Scalar<long?>("SELECT max(\"offset\") FROM events WHERE false"));
+        Assert.Equal(49.5, lake.Scalar<double>("SELECT avg(\"offset\") FROM events"));
+    }
+
+    [Fact]
     public void Reader_StreamsRowsInOrder()
     {
         using var dir = new TempDir();
