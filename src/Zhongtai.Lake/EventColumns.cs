@@ -43,6 +43,31 @@ internal sealed class EventColumns
         Offset, Id, Type, UserId, ItemId, Ts, Scene, Position, RequestId, Device, Ip, UserAgent, Value, Properties,
         Title, Text, Category, Tags, Attributes, Deleted, SessionId, Model, Turns, Feedback);
 
+    /// <summary>
+    /// Writer options: the given compression at its fastest level (Parquet.Net defaults to the smallest size, which
+    /// makes Zstd crawl) and dictionary encoding for the repetitive string columns (Parquet.Net writes plain strings
+    /// unless told).
+    /// </summary>
+    public static ParquetOptions WriterOptions(CompressionMethod compression, bool encodings)
+    {
+        var options = new ParquetOptions { CompressionMethod = compression, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest };
+        if (!encodings)
+        {
+            return options;
+        }
+
+        foreach (var field in new[] { Type, UserId, Scene, RequestId, Device, Ip, UserAgent, Category, SessionId, Model, Feedback })
+        {
+            options.ColumnEncodingHints[field.Path.ToString()] = EncodingHint.Dictionary;
+        }
+
+        // Offsets increase and timestamps nearly do: deltas are small.
+        options.ColumnEncodingHints[Offset.Path.ToString()] = EncodingHint.DeltaBinaryPacked;
+        options.ColumnEncodingHints[Ts.Path.ToString()] = EncodingHint.DeltaBinaryPacked;
+
+        return options;
+    }
+
     private readonly long[] _offset;
     private readonly string?[] _id, _type, _user, _item, _scene, _request, _device, _ip, _ua, _props, _title, _text,
         _category, _attrs, _session, _model, _turns, _feedback;

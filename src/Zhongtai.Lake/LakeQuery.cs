@@ -30,7 +30,10 @@ public sealed class LakeQuery : IDisposable
     public DuckDBConnection Connection => _connection;
 
     /// <summary>Opens a lake; throws <see cref="LakeException"/> when the directory does not exist.</summary>
-    public static LakeQuery Open(string lakeDir)
+    /// <param name="lakeDir">The lake directory (the one holding <c>events/</c>).</param>
+    /// <param name="threads">DuckDB worker threads; null (default) lets DuckDB use every core.</param>
+    /// <param name="memoryLimit">DuckDB memory limit such as <c>"2GB"</c>; null (default) is DuckDB's 80% of RAM.</param>
+    public static LakeQuery Open(string lakeDir, int? threads = null, string? memoryLimit = null)
     {
         if (!Directory.Exists(lakeDir))
         {
@@ -44,9 +47,27 @@ public sealed class LakeQuery : IDisposable
         {
             connection.Open();
             using var cmd = connection.CreateCommand();
+            if (threads is { } n)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(threads));
+                cmd.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET threads = {n}");
+                cmd.ExecuteNonQuery();
+            }
+
+            if (memoryLimit is not null)
+            {
+                cmd.CommandText = "SET memory_limit = '" + memoryLimit.Replace("'", "''", StringComparison.Ordinal) + "'";
+                cmd.ExecuteNonQuery();
+            }
+
             cmd.CommandText = EventsViewSql(eventsDir, checkpoint.LastOffset);
             cmd.ExecuteNonQuery();
             return new LakeQuery(connection, eventsDir, checkpoint);
+        }
+        catch (DuckDBException e)
+        {
+            connection.Dispose();
+            throw new LakeException($"Cannot open the lake '{Path.GetFullPath(lakeDir)}': {e.Message}", e);
         }
         catch
         {
@@ -112,8 +133,19 @@ public sealed class LakeQuery : IDisposable
             return default;
         }
 
+        if (value is T t)
+        {
+            return t;
+        }
+
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        return value is T t ? t : (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
+        if (value is System.Numerics.BigInteger big)
+        {
+            // HUGEINT, e.g. sum() of BIGINT: through decimal, which every numeric target converts from.
+            value = (decimal)big;
+        }
+
+        return (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Runs a statement that returns no rows (CREATE, COPY ...); returns DuckDB's affected-row count.</summary>

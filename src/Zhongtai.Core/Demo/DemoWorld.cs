@@ -159,8 +159,24 @@ public sealed class DemoWorld
     /// <summary>Builds the catalog, users and fraud rings (cheap); the events come from <see cref="Events"/>.</summary>
     public static DemoWorld Generate(DemoWorldOptions options) => new(options ?? throw new ArgumentNullException(nameof(options)));
 
-    /// <summary>The latent affinity (cosine of taste vectors) of a user and an item; for quality checks.</summary>
-    public double Affinity(int userIndex, int itemIndex) => Dot(_users[userIndex].Vector, _items[itemIndex].Vector);
+    /// <summary>
+    /// The latent affinity (cosine of taste vectors, in [-1, 1]) of a user and an item, e.g. <c>Affinity("u-3", "i-17")</c>;
+    /// what drives clicks, for quality checks of trained models.
+    /// </summary>
+    public double Affinity(string userId, string itemId) =>
+        Dot(_users[IndexOf(userId, "u-", _users.Length)].Vector, _items[IndexOf(itemId, "i-", _items.Length)].Vector);
+
+    private static int IndexOf(string id, string prefix, int count)
+    {
+        if (id.StartsWith(prefix, StringComparison.Ordinal)
+            && int.TryParse(id.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            && n >= 1 && n <= count)
+        {
+            return n - 1;
+        }
+
+        throw new ArgumentException($"'{id}' is not an id of this demo world.", nameof(id));
+    }
 
     /// <summary>The event stream: catalog upserts first, then the days in time order.</summary>
     public IEnumerable<Event> Events(CancellationToken ct = default) => LabelledEvents(ct).Select(x => x.Event);

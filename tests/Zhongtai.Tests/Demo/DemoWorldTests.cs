@@ -175,6 +175,27 @@ public sealed class DemoWorldTests
         }
 
         Assert.Empty(world.Truth.UserTopCategories.Keys.Intersect(world.Truth.FraudUsers.Keys));
+
+        // Top items have a higher latent affinity than the catalog on average, and are clicked more.
+        var someone = world.Truth.UserTopItems.Keys.First();
+        double topAffinity = world.Truth.UserTopItems[someone].Average(i => world.Affinity(someone, i));
+        double catalogAffinity = world.Truth.ItemCategory.Keys.Average(i => world.Affinity(someone, i));
+        Assert.True(topAffinity > catalogAffinity + 0.3, $"{topAffinity:F2} vs {catalogAffinity:F2}");
+        Assert.Throws<ArgumentException>(() => world.Affinity("nobody", "i-1"));
+
+        long clicksOnTop = 0, clicks = 0;
+        var topSets = world.Truth.UserTopItems.ToDictionary(x => x.Key, x => x.Value.ToHashSet(StringComparer.Ordinal));
+        foreach (var (e, fraud) in world.LabelledEvents())
+        {
+            if (fraud == FraudKind.None && e.Type == EventTypes.Click)
+            {
+                clicks++;
+                clicksOnTop += topSets[e.UserId!].Contains(e.ItemId!) ? 1 : 0;
+            }
+        }
+
+        // 20 top items per user out of the catalog: clicks land on them several times more often than by chance.
+        Assert.True(clicksOnTop > 3 * clicks * 20.0 / world.ItemCount, $"{clicksOnTop} of {clicks} clicks on planted top items");
     }
 
     [Fact]

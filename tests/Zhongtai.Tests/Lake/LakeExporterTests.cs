@@ -52,6 +52,32 @@ public sealed class LakeExporterTests
     }
 
     [Fact]
+    public void Export_TimeOrderedLog_WritesFinishedHoursOutEarly()
+    {
+        var events = LakeTestData.Events(6_000, hours: 6).Select(x => x.Event).OrderBy(e => e.Timestamp)
+            .Select((e, i) => ((long)i, e)).ToList();
+
+        using var dir = new TempDir();
+        var result = new LakeExporter(new LakeExportOptions { IdleFlushRows = 200, FlushToDisk = false }, Time).Export(dir.Path, events);
+
+        // About one hour (1,000 rows) plus the idle window is ever buffered, not the whole range...
+        Assert.InRange(result.PeakBufferedRows, 1_000, 2_600);
+        Assert.Equal(6, result.Files);
+        using (var lake = LakeQuery.Open(dir.Path))
+        {
+            Assert.Equal(6_000L, lake.Scalar<long>("SELECT count(DISTINCT \"offset\") FROM events"));
+            // ...and each finished hour still went out as one row group.
+            Assert.Equal(6L, lake.Scalar<long>(
+                $"SELECT count(*) FROM parquet_metadata('{LakeLayout.EventsDir(dir.Path)}/**/*.parquet') WHERE column_id = 0"));
+        }
+
+        // Without idle flushing everything waits for the commit.
+        using var control = new TempDir();
+        var held = new LakeExporter(new LakeExportOptions { IdleFlushRows = int.MaxValue, FlushToDisk = false }, Time).Export(control.Path, events);
+        Assert.Equal(6_000, held.PeakBufferedRows);
+    }
+
+    [Fact]
     public void Export_RerunSameRange_ExportsNothingNew()
     {
         using var dir = new TempDir();
@@ -183,6 +209,22 @@ public sealed class LakeExporterTests
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp", SearchOption.AllDirectories));
         using var lake = LakeQuery.Open(dir.Path);
         Assert.Equal(500L, lake.Scalar<long>("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public void Export_OffsetsGoBackwardsAfterACommit_ThrowsAndKeepsTheCommit()
+    {
+        using var dir = new TempDir();
+        var events = LakeTestData.Events(300, hours: 2);
+        var replayed = events.Take(200).Concat(events.Skip(50)).ToList(); // offset 50 again after 199
+        var exporter = new LakeExporter(new LakeExportOptions { CommitEveryRows = 100 }, Time);
+
+        Assert.Throws<ArgumentException>(() => exporter.Export(dir.Path, replayed));
+
+        Assert.Equal(199, LakeExporter.ReadCheckpoint(dir.Path).LastOffset);
+        using var lake = LakeQuery.Open(dir.Path);
+        Assert.Equal(200L, lake.Scalar<long>("SELECT count(DISTINCT \"offset\") FROM events"));
+        Assert.Equal(200L, lake.Scalar<long>("SELECT count(*) FROM events"));
     }
 
     [Fact]

@@ -24,6 +24,16 @@ public sealed class LakeQueryTests
     }
 
     [Fact]
+    public void Open_WithThreadsAndMemoryLimit_AppliesThem()
+    {
+        using var dir = new TempDir();
+        using var lake = LakeQuery.Open(dir.Path, threads: 1, memoryLimit: "256MB");
+        Assert.Equal(1L, lake.Scalar<long>("SELECT current_setting('threads')"));
+        Assert.Contains("MiB", lake.Scalar<string>("SELECT current_setting('memory_limit')"), StringComparison.Ordinal);
+        Assert.Throws<LakeException>(() => LakeQuery.Open(dir.Path, memoryLimit: "lots"));
+    }
+
+    [Fact]
     public void Query_CorruptParquetFile_ErrorNamesTheFile()
     {
         using var dir = new TempDir();
@@ -54,6 +64,19 @@ public sealed class LakeQueryTests
         var e = Assert.Throws<LakeException>(() => lake.Rows("SELECT no_such_column FROM events"));
         Assert.IsNotType<LakeCorruptFileException>(e);
         Assert.Contains("no_such_column", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scalar_ConvertsDuckDbTypes()
+    {
+        using var dir = new TempDir();
+        new LakeExporter().Export(dir.Path, LakeTestData.Events(100, hours: 1));
+        using var lake = LakeQuery.Open(dir.Path);
+        Assert.Equal(4_950L, lake.Scalar<long>("SELECT sum(\"offset\") FROM events")); // HUGEINT
+        Assert.Equal(4_950.0, lake.Scalar<double>("SELECT sum(\"offset\") FROM events"));
+        Assert.Equal(100, lake.Scalar<int>("SELECT count(*) FROM events"));
+        Assert.Null(lake.Scalar<long?>("SELECT max(\"offset\") FROM events WHERE false"));
+        Assert.Equal(49.5, lake.Scalar<double>("SELECT avg(\"offset\") FROM events"));
     }
 
     [Fact]
