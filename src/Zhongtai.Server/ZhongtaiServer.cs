@@ -42,6 +42,8 @@ public static class ZhongtaiServer
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());
         builder.Services.AddSingleton<ZhongtaiMetrics>();
+        builder.Services.AddSingleton<RealtimeService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RealtimeService>());
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -55,6 +57,7 @@ public static class ZhongtaiServer
         app.MapEventsApi();
         app.MapAppsApi();
         app.MapModelsApi();
+        app.MapRealtimeApi();
         return app;
     }
 }

@@ -52,6 +52,7 @@ public sealed class ZhongtaiHost : IAsyncDisposable
         Validate(options.Events.Log);
         Validate(options.Events.Ingest);
         Validate(options.Gateway);
+        Validate(options.Realtime);
         return new ZhongtaiHost(options, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
     }
 

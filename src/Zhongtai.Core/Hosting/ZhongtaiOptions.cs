@@ -17,6 +17,9 @@ public sealed class ZhongtaiOptions
 
     /// <summary>Apps and authentication.</summary>
     public GatewayOptions Gateway { get; set; } = new();
+
+    /// <summary>The nearline realtime models.</summary>
+    public Zhongtai.Nearline.RealtimeOptions Realtime { get; set; } = new();
 }
 
 /// <summary>The <c>Events</c> section.</summary>

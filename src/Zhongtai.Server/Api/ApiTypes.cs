@@ -30,4 +30,6 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(AppInfo))]
 [JsonSerializable(typeof(List<Zhongtai.Registry.ModelVersion>))]
 [JsonSerializable(typeof(PromoteRequest))]
+[JsonSerializable(typeof(List<PopularItem>))]
+[JsonSerializable(typeof(RealtimeItem))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,403 @@
+using System.ComponentModel.DataAnnotations;
+using System.IO.Hashing;
+using System.Text;
+using Zhongtai.Events;
+using Zhongtai.Training.Ranking;
+
+namespace Zhongtai.Nearline;
+
+/// <summary>Options of the realtime models (configuration section <c>Realtime</c>).</summary>
+public sealed class RealtimeOptions
+{
+    /// <summary>Run the nearline consumer in the server. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>A snapshot is published (and the position committed) this often. Default 60 s.</summary>
+    [Range(1, 86_400)]
+    public int SnapshotSeconds { get; set; } = 60;
+
+    /// <summary>A click counts for an exposure when it comes within this many seconds of it. Default 1800.</summary>
+    [Range(1, 7 * 86_400)]
+    public int AttributionWindowSeconds { get; set; } = 1800;
+
+    /// <summary>Recent items kept per user for co-occurrence. Default 20.</summary>
+    [Range(1, 1000)]
+    public int RecentItemsPerUser { get; set; } = 20;
+
+    /// <summary>Half-life of item popularity, in hours of event time. Default 24.</summary>
+    [Range(0.01, 100_000)]
+    public double PopularityHalfLifeHours { get; set; } = 24;
+
+    /// <summary>Hash space of the realtime FTRL model, in bits. Default 20.</summary>
+    [Range(10, 28)]
+    public int FtrlBits { get; set; } = 20;
+}
+
+/// <summary>Counters of one item.</summary>
+public sealed class ItemCounters
+{
+    public long Exposures { get; set; }
+    public long Clicks { get; set; }
+    public long Likes { get; set; }
+    public long Purchases { get; set; }
+
+    /// <summary>Exponentially decayed engagement (clicks 1, likes 2, purchases 4), as of <see cref="LastSeconds"/>.</summary>
+    public double Popularity { get; set; }
+
+    public long LastSeconds { get; set; }
+    public string? Category { get; set; }
+}
+
+/// <summary>
+/// The realtime models, updated one event at a time in log order: per-item counters and decayed popularity,
+/// item-to-item co-occurrence over each user's recent items, and an FTRL click model trained on exposures joined
+/// with the clicks that follow within the attribution window. Every update depends on event time only, so
+/// replaying the same offsets from a snapshot gives exactly the same state: that is what makes resume exact.
+/// </summary>
+public sealed class RealtimeState
+{
+    private const uint Magic = 0x5A54524C; // "ZTRL"
+    private const int Version = 1;
+    private readonly RealtimeOptions _options;
+    private readonly FeatureHasher _hasher;
+    private readonly Dictionary<string, ItemCounters> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, float>> _cooccurrence = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _recent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Queue<(long Seconds, string Key)> _expiry = new();
+    private readonly int[] _indices = new int[8];
+    private readonly float[] _ones = [1, 1, 1, 1, 1, 1, 1, 1];
+
+    public RealtimeState(RealtimeOptions options)
+    {
+        _options = options;
+        _hasher = new FeatureHasher(options.FtrlBits, seed: 7);
+        Ftrl = new FtrlModel(new FtrlOptions { Bits = options.FtrlBits });
+    }
+
+    /// <summary>The next offset to apply: everything before it is in this state.</summary>
+    public long NextOffset { get; private set; }
+
+    /// <summary>Events applied since the state began (across snapshots).</summary>
+    public long EventsApplied { get; private set; }
+
+    /// <summary>Exposure/click samples the FTRL model has learned from.</summary>
+    public long SamplesLearned { get; private set; }
+
+    public FtrlModel Ftrl { get; private set; }
+
+    public IReadOnlyDictionary<string, ItemCounters> Items => _items;
+
+    /// <summary>Applies the event at <paramref name="offset"/>; offsets must be applied in order, each once.</summary>
+    public void Apply(long offset, Event e)
+    {
+        if (offset < NextOffset)
+        {
+            return; // already in this state: a replay after resume
+        }
+
+        NextOffset = offset + 1;
+        EventsApplied++;
+        var now = e.Timestamp.ToUnixTimeSeconds();
+        ExpireExposures(now);
+        if (e.Type == EventTypes.Item && e.ItemId is not null)
+        {
+            Counters(e.ItemId).Category = e.Category;
+            return;
+        }
+
+        if (e.UserId is null || e.ItemId is null)
+        {
+            return;
+        }
+
+        var item = Counters(e.ItemId);
+        switch (e.Type)
+        {
+            case EventTypes.Exposure:
+                item.Exposures++;
+                var key = PendingKey(e.UserId, e.ItemId, e.RequestId);
+                if (_pending.TryAdd(key, new Pending(now, e.UserId, e.ItemId, e.Scene, e.Position, e.Device)))
+                {
+                    _expiry.Enqueue((now + _options.AttributionWindowSeconds, key));
+                }
+
+                return;
+            case EventTypes.Click:
+                item.Clicks++;
+                Engage(item, now, 1);
+                if (_pending.Remove(PendingKey(e.UserId, e.ItemId, e.RequestId), out var exposure))
+                {
+                    Learn(exposure, label: 1);
+                }
+
+                break;
+            case EventTypes.Like:
+                item.Likes++;
+                Engage(item, now, 2);
+                break;
+            case EventTypes.Purchase:
+                item.Purchases++;
+                Engage(item, now, 4);
+                break;
+            default:
+                return;
+        }
+
+        CoOccur(e.UserId, e.ItemId);
+    }
+
+    /// <summary>The items most often engaged with together with <paramref name="itemId"/>, strongest first.</summary>
+    public IReadOnlyList<(string Item, float Weight)> Neighbours(string itemId, int k)
+    {
+        if (!_cooccurrence.TryGetValue(itemId, out var row))
+        {
+            return [];
+        }
+
+        return [.. row.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(k).Select(kv => (kv.Key, kv.Value))];
+    }
+
+    /// <summary>The most popular items as of <paramref name="atSeconds"/> (Unix seconds), with decay applied.</summary>
+    public IReadOnlyList<(string Item, double Score)> Popular(int k, long atSeconds, string? category = null) =>
+        [.. _items.Where(kv => category is null || kv.Value.Category == category)
+            .Select(kv => (kv.Key, Decayed(kv.Value, atSeconds)))
+            .OrderByDescending(x => x.Item2).ThenBy(x => x.Key, StringComparer.Ordinal).Take(k)];
+
+    /// <summary>The FTRL model's click probability for a user seeing an item in a context.</summary>
+    public float PredictClick(string userId, string itemId, string? scene, int? position, string? device)
+    {
+        var n = Features(new Pending(0, userId, itemId, scene, position, device));
+        return Ftrl.Predict(new SparseSample(_indices.AsSpan(0, n), _ones.AsSpan(0, n)));
+    }
+
+    /// <summary>Writes the whole state (with the offset it covers) in one checksummed stream.</summary>
+    public void Save(Stream stream)
+    {
+        using var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(NextOffset);
+            w.Write(EventsApplied);
+            w.Write(SamplesLearned);
+            w.Write(_items.Count);
+            foreach (var (id, c) in _items)
+            {
+                w.Write(id);
+                w.Write(c.Exposures);
+                w.Write(c.Clicks);
+                w.Write(c.Likes);
+                w.Write(c.Purchases);
+                w.Write(c.Popularity);
+                w.Write(c.LastSeconds);
+                w.Write(c.Category ?? "");
+            }
+
+            w.Write(_cooccurrence.Count);
+            foreach (var (id, row) in _cooccurrence)
+            {
+                w.Write(id);
+                w.Write(row.Count);
+                foreach (var (other, weight) in row)
+                {
+                    w.Write(other);
+                    w.Write(weight);
+                }
+            }
+
+            w.Write(_recent.Count);
+            foreach (var (user, items) in _recent)
+            {
+                w.Write(user);
+                w.Write(items.Count);
+                items.ForEach(w.Write);
+            }
+
+            w.Write(_expiry.Count);
+            foreach (var (seconds, key) in _expiry)
+            {
+                w.Write(seconds);
+                w.Write(key);
+                var has = _pending.TryGetValue(key, out var p);
+                w.Write(has);
+                if (has)
+                {
+                    w.Write(p.Seconds);
+                    w.Write(p.User);
+                    w.Write(p.Item);
+                    w.Write(p.Scene ?? "");
+                    w.Write(p.Position ?? -1);
+                    w.Write(p.Device ?? "");
+                }
+            }
+
+            using var ftrl = new MemoryStream();
+            Ftrl.Save(ftrl);
+            w.Write((int)ftrl.Length);
+            w.Write(ftrl.GetBuffer(), 0, (int)ftrl.Length);
+        }
+
+        using var header = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        header.Write(Magic);
+        header.Write(Version);
+        header.Write(body.Length);
+        header.Write(XxHash64.HashToUInt64(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        header.Write(body.GetBuffer(), 0, (int)body.Length);
+    }
+
+    /// <summary>Reads a state written by <see cref="Save"/>; a corrupt or truncated snapshot is refused.</summary>
+    public static RealtimeState Load(Stream stream, RealtimeOptions options)
+    {
+        using var header = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        if (header.ReadUInt32() != Magic || header.ReadInt32() != Version)
+        {
+            throw new InvalidDataException("Not a realtime snapshot (bad magic or version).");
+        }
+
+        var length = header.ReadInt64();
+        var checksum = header.ReadUInt64();
+        var bytes = header.ReadBytes((int)length);
+        if (bytes.Length != length || XxHash64.HashToUInt64(bytes) != checksum)
+        {
+            throw new InvalidDataException("The realtime snapshot is truncated or corrupt.");
+        }
+
+        var state = new RealtimeState(options);
+        using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+        state.NextOffset = r.ReadInt64();
+        state.EventsApplied = r.ReadInt64();
+        state.SamplesLearned = r.ReadInt64();
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            var id = r.ReadString();
+            var c = new ItemCounters { Exposures = r.ReadInt64(), Clicks = r.ReadInt64(), Likes = r.ReadInt64(), Purchases = r.ReadInt64(), Popularity = r.ReadDouble(), LastSeconds = r.ReadInt64() };
+            var category = r.ReadString();
+            c.Category = category.Length == 0 ? null : category;
+            state._items[id] = c;
+        }
+
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            var row = state._cooccurrence[r.ReadString()] = new Dictionary<string, float>(StringComparer.Ordinal);
+            for (var m = r.ReadInt32(); m > 0; m--)
+            {
+                row[r.ReadString()] = r.ReadSingle();
+            }
+        }
+
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            var list = state._recent[r.ReadString()] = [];
+            for (var m = r.ReadInt32(); m > 0; m--)
+            {
+                list.Add(r.ReadString());
+            }
+        }
+
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            var seconds = r.ReadInt64();
+            var key = r.ReadString();
+            state._expiry.Enqueue((seconds, key));
+            if (r.ReadBoolean())
+            {
+                var p = new Pending(r.ReadInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadString());
+                state._pending[key] = p with { Scene = p.Scene?.Length == 0 ? null : p.Scene, Position = p.Position < 0 ? null : p.Position, Device = p.Device?.Length == 0 ? null : p.Device };
+            }
+        }
+
+        var ftrl = r.ReadBytes(r.ReadInt32());
+        state.Ftrl = FtrlModel.Load(new MemoryStream(ftrl));
+        return state;
+    }
+
+    private ItemCounters Counters(string itemId)
+    {
+        if (!_items.TryGetValue(itemId, out var c))
+        {
+            _items[itemId] = c = new ItemCounters();
+        }
+
+        return c;
+    }
+
+    private void Engage(ItemCounters item, long now, double weight)
+    {
+        item.Popularity = Decayed(item, now) + weight;
+        item.LastSeconds = Math.Max(item.LastSeconds, now);
+    }
+
+    private double Decayed(ItemCounters item, long now) =>
+        item.Popularity * Math.Pow(2, -Math.Max(0, now - item.LastSeconds) / (_options.PopularityHalfLifeHours * 3600));
+
+    private void CoOccur(string user, string item)
+    {
+        if (!_recent.TryGetValue(user, out var recent))
+        {
+            _recent[user] = recent = [];
+        }
+
+        foreach (var other in recent)
+        {
+            if (other != item)
+            {
+                Bump(item, other);
+                Bump(other, item);
+            }
+        }
+
+        recent.Remove(item);
+        recent.Add(item);
+        if (recent.Count > _options.RecentItemsPerUser)
+        {
+            recent.RemoveAt(0);
+        }
+    }
+
+    private void Bump(string a, string b)
+    {
+        if (!_cooccurrence.TryGetValue(a, out var row))
+        {
+            _cooccurrence[a] = row = new Dictionary<string, float>(StringComparer.Ordinal);
+        }
+
+        row[b] = row.GetValueOrDefault(b) + 1;
+    }
+
+    private void ExpireExposures(long now)
+    {
+        while (_expiry.TryPeek(out var head) && head.Seconds <= now)
+        {
+            _expiry.Dequeue();
+            if (_pending.Remove(head.Key, out var exposure))
+            {
+                Learn(exposure, label: 0);
+            }
+        }
+    }
+
+    private void Learn(Pending exposure, float label)
+    {
+        var n = Features(exposure);
+        Ftrl.Update(new SparseSample(_indices.AsSpan(0, n), _ones.AsSpan(0, n), label));
+        SamplesLearned++;
+    }
+
+    private int Features(Pending p)
+    {
+        var n = 0;
+        _indices[n++] = _hasher.Index("u", p.User);
+        _indices[n++] = _hasher.Index("i", p.Item);
+        _indices[n++] = _hasher.Index("s", p.Scene ?? "");
+        _indices[n++] = _hasher.Index("p", p.Position is { } pos ? pos.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+        _indices[n++] = _hasher.Index("d", p.Device ?? "");
+        var category = _items.TryGetValue(p.Item, out var c) ? c.Category ?? "" : "";
+        _indices[n++] = _hasher.Index("c", category);
+        _indices[n++] = _hasher.Index("uc", p.User + "\u0001" + category);
+        return n;
+    }
+
+    private static string PendingKey(string user, string item, string? request) => user + "\u0001" + item + "\u0001" + request;
+
+    private readonly record struct Pending(long Seconds, string User, string Item, string? Scene, int? Position, string? Device);
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Zhongtai.Gateway;
+using Zhongtai.Hosting;
+using Zhongtai.Nearline;
+
+namespace Zhongtai.Server.Api;
+
+/// <summary>Runs a realtime consumer for every project (started on first use, or at start-up for existing projects).</summary>
+internal sealed class RealtimeService(ZhongtaiHost host) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, Lazy<(RealtimeConsumer Consumer, Task Running)>> _consumers = new(StringComparer.Ordinal);
+    private CancellationToken _stopping;
+
+    public RealtimeConsumer For(string project) => _consumers.GetOrAdd(project, p => new(() =>
+    {
+        var consumer = new RealtimeConsumer(host.Project(p), host.Options.Realtime, host.Time, host.Loggers.CreateLogger<RealtimeConsumer>());
+        return (consumer, Task.Run(() => consumer.RunAsync(_stopping), CancellationToken.None));
+    })).Value.Consumer;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        if (!host.Options.Realtime.Enabled)
+        {
+            return;
+        }
+
+        foreach (var project in host.Apps.ListProjects())
+        {
+            For(project);
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await Task.WhenAll(_consumers.Values.Where(l => l.IsValueCreated).Select(l => l.Value.Running));
+    }
+}
+
+public sealed record PopularItem(string ItemId, double Score, long Clicks, long Exposures);
+
+public sealed record RealtimeItem(string ItemId, long Exposures, long Clicks, long Likes, long Purchases, double Ctr, string? Category, IReadOnlyList<Neighbour> Neighbours);
+
+public sealed record Neighbour(string ItemId, float Weight);
+
+/// <summary><c>/v1/realtime</c>: what the nearline models know now.</summary>
+internal static class RealtimeApi
+{
+    public static void MapRealtimeApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/realtime").WithTags("realtime");
+        group.MapGet("popular", (HttpContext context, RealtimeService realtime, ZhongtaiHost host, int? k, string? category) =>
+        {
+            var count = k ?? 20;
+            if (count is < 1 or > 1000)
+            {
+                return EventsApi.Error(400, "invalid_argument", "k must be 1..1000.");
+            }
+
+            var consumer = realtime.For(context.AppRequest().App.Project);
+            var items = consumer.Read(s => s.Popular(count, host.Time.GetUtcNow().ToUnixTimeSeconds(), category)
+                .Select(p => new PopularItem(p.Item, p.Score, s.Items[p.Item].Clicks, s.Items[p.Item].Exposures)).ToList());
+            return Results.Json(items, ApiJsonContext.Default.ListPopularItem);
+        }).RequireScope(Scopes.Serve, Scopes.Manage).Produces<List<PopularItem>>().WithSummary("The most popular items now (decayed engagement), optionally in one category.");
+
+        group.MapGet("items/{id}", (string id, HttpContext context, RealtimeService realtime, int? k) =>
+        {
+            var consumer = realtime.For(context.AppRequest().App.Project);
+            var item = consumer.Read(s => s.Items.TryGetValue(id, out var c)
+                ? new RealtimeItem(id, c.Exposures, c.Clicks, c.Likes, c.Purchases, c.Exposures > 0 ? (double)c.Clicks / c.Exposures : 0, c.Category,
+                    [.. s.Neighbours(id, k ?? 20).Select(n => new Neighbour(n.Item, n.Weight))])
+                : null);
+            return item is null
+                ? EventsApi.Error(404, "item_not_found", $"The realtime models have seen no item '{id}'.")
+                : Results.Json(item, ApiJsonContext.Default.RealtimeItem);
+        }).RequireScope(Scopes.Serve, Scopes.Manage).Produces<RealtimeItem>().WithSummary("An item's realtime counters and its co-engaged neighbours.");
+    }
+}
