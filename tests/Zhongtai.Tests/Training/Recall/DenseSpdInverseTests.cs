@@ -9,6 +9,7 @@ public class DenseSpdInverseTests
     [InlineData(5)]
     [InlineData(37)]
     [InlineData(130)]
+    [InlineData(200)]
     public void Invert_GivesTheInverseOfASymmetricPositiveDefiniteMatrix(int n)
     {
         // A = MᵀM / n + I: well conditioned, crossing the 64-wide blocks for n = 130
@@ -67,14 +68,15 @@ public class DenseSpdInverseTests
     [Fact]
     public void Invert_RejectsANonPositiveDefiniteMatrix()
     {
-        var buf = new float[16 * 16];
+        int ld = DenseSpdInverse.PaddedSize(2);
+        var buf = new float[ld * ld];
         buf[0] = 1;
         buf[1] = 2;
-        buf[16] = 2;
-        buf[17] = 1;
-        for (int i = 2; i < 16; i++)
+        buf[ld] = 2;
+        buf[ld + 1] = 1;
+        for (int i = 2; i < ld; i++)
         {
-            buf[(i * 16) + i] = 1;
+            buf[(i * ld) + i] = 1;
         }
 
         var e = Assert.Throws<ArgumentException>(() => DenseSpdInverse.Invert(buf, 2, 1, CancellationToken.None));

@@ -102,8 +102,8 @@ public class RecallModelTests
     {
         // B = I - P diag(1/diag P): check against a direct double-precision inverse on a tiny matrix
         var m = InteractionMatrix.FromArrays([0, 0, 1, 1, 1, 2, 2, 3], [0, 1, 0, 1, 2, 1, 2, 2]);
-        const double Lambda = 2;
-        var model = EaseModel.Train(m, new EaseOptions { Lambda = Lambda });
+        const double Lambda = 2, Rho = 0.5;
+        var model = EaseModel.Train(m, new EaseOptions { Lambda = Lambda, DropoutRegularization = Rho, UserWeightExponent = 0 });
         var g = new double[3, 3];
         for (int u = 0; u < 4; u++)
         {
@@ -118,7 +118,7 @@ public class RecallModelTests
 
         for (int i = 0; i < 3; i++)
         {
-            g[i, i] += Lambda;
+            g[i, i] += Lambda + (Rho * g[i, i]);
         }
 
         var p = DenseSpdInverseTests.InvertDouble(g);
@@ -153,6 +153,22 @@ public class RecallModelTests
             Assert.True(r.TrainSeconds >= 0);
             Assert.True(r.PeakWorkingSetBytes > 0);
         }
+    }
+
+    [Fact]
+    public void Blend_StandardisesAndWeightsEachModel()
+    {
+        var split = PlantedData.Split();
+        var blend = RecallModelFactory.Train("ease+itemcf", split.Train, Small);
+        Assert.Equal("ease+itemcf", blend.Name);
+        Assert.True(RecallEvaluation.Evaluate(blend, split, "random-split", 10).Recall >= 0.95);
+
+        // a blend of one model with weight 2 ranks exactly like the model itself
+        var ease = EaseModel.Train(split.Train);
+        var single = new BlendModel([ease], [2.0]);
+        var history = split.Train.ItemsOf(3);
+        Assert.Equal(ease.Recommend(3, history, 10), single.Recommend(3, history, 10));
+        Assert.Throws<ArgumentException>(() => new BlendModel([ease], [1.0, 2.0]));
     }
 
     [Fact]
