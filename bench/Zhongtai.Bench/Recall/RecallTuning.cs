@@ -73,11 +73,11 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            foreach (var (reg, alpha) in new[] { (40.0, 10.0), (60, 10), (50, 15), (50, 7) })
+            foreach (int f in new[] { 200, 300, 400 })
             {
-                foreach (double nu in new[] { 0.5, 0.75 })
+                foreach (double reg in new[] { 50.0, 75 })
                 {
-                    yield return ("als", $"f=200 reg={reg} alpha={alpha} nu={nu}", new RecallModelSettings { Als = new AlsOptions { Factors = 200, Regularization = reg, Alpha = alpha, RegularizationExponent = nu } });
+                    yield return ("als", $"f={f} reg={reg} alpha=7 nu=0.5", new RecallModelSettings { Als = new AlsOptions { Factors = f, Regularization = reg, Alpha = 7, RegularizationExponent = 0.5 } });
                 }
             }
         }

@@ -102,7 +102,7 @@ public static class Bpr
         var rngs = new Random[threads];
         for (int t = 0; t < threads; t++)
         {
-            rngs[t] = new Random(HashCode.Combine(options.Seed, t, 0x5bd1e995));
+            rngs[t] = new Random(unchecked((options.Seed * 1_000_003) + (t * 7919) + 17)); // not HashCode: that is randomised per process
         }
 
         float lr = (float)options.LearningRate, reg = (float)options.Regularization;

@@ -244,7 +244,7 @@ internal static class SkipGramEngine
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, t =>
         {
-            ulong state = (ulong)HashCode.Combine(o.Seed, t, 0x2545F491) | 1UL;
+            ulong state = SplitMix((ulong)(uint)o.Seed, (ulong)t) | 1UL; // not HashCode: that is randomised per process
             var kept = new int[16];
             var grad = new float[d];
             int from = (int)((long)sequences.Count * t / threads), to = (int)((long)sequences.Count * (t + 1) / threads);
@@ -373,6 +373,14 @@ internal static class SkipGramEngine
         var arr = table.ToArray();
         rng.Shuffle(arr);
         return arr;
+    }
+
+    private static ulong SplitMix(ulong seed, ulong stream)
+    {
+        ulong z = (seed * 0x9E3779B97F4A7C15UL) + ((stream + 1) * 0xBF58476D1CE4E5B9UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     private static uint NextU32(ref ulong s)

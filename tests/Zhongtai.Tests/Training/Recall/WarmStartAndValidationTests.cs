@@ -77,6 +77,20 @@ public class WarmStartAndValidationTests
         Assert.Throws<ArgumentException>(() => Item2Vec.Train(m, new Item2VecOptions { Dimension = 16 }, first));
     }
 
+    [Fact]
+    public void SkipGram_IsDeterministicForASeed_SingleThreaded()
+    {
+        var m = PlantedData.Matrix();
+        var a = Item2Vec.Train(m, new Item2VecOptions { Dimension = 8, Epochs = 2, Seed = 9 });
+        var b = Item2Vec.Train(m, new Item2VecOptions { Dimension = 8, Epochs = 2, Seed = 9 });
+        var c = Item2Vec.Train(m, new Item2VecOptions { Dimension = 8, Epochs = 2, Seed = 10 });
+        Assert.Equal(a.GetItemVector(11), b.GetItemVector(11));
+        Assert.NotEqual(a.GetItemVector(11), c.GetItemVector(11));
+        var w1 = DeepWalk.Train(m, new DeepWalkOptions { Dimension = 8, Epochs = 1, WalksPerItem = 2 });
+        var w2 = DeepWalk.Train(m, new DeepWalkOptions { Dimension = 8, Epochs = 1, WalksPerItem = 2 });
+        Assert.Equal(w1.GetItemVector(3), w2.GetItemVector(3));
+    }
+
     public static TheoryData<string, Action> BadOptions => new()
     {
         { "Factors", () => ImplicitAls.Train(PlantedData.Matrix(), new AlsOptions { Factors = 0 }) },
