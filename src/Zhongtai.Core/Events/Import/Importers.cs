@@ -204,7 +204,7 @@ public sealed class Importer(EventIngestor ingestor, TimeProvider time)
             yield break;
         }
 
-        var hasHeader = m.Header ?? firstRow[0].Fields.Contains(m.User, StringComparer.OrdinalIgnoreCase);
+        var hasHeader = m.Header ?? LooksLikeHeader(firstRow[0].Fields, m);
         if (hasHeader)
         {
             header = firstRow[0].Fields;
@@ -241,6 +241,27 @@ public sealed class Importer(EventIngestor ingestor, TimeProvider time)
             };
             yield return (path, line, e);
         }
+    }
+
+    /// <summary>A first row is a header when it names the user column, or when a numeric column (value, timestamp) holds no number.</summary>
+    private static bool LooksLikeHeader(string[] first, CsvMapping m)
+    {
+        if (first.Contains(m.User, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var column in new[] { m.Value, m.Timestamp })
+        {
+            if (column is not null && int.TryParse(column, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < first.Length
+                && !double.TryParse(first[index], NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                && !DateTimeOffset.TryParse(first[index], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static IEnumerable<(string, int, Event)> Items(string path)

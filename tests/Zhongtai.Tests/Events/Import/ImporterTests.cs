@@ -78,6 +78,16 @@ public sealed class ImporterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Csv_ByColumnIndex_DetectsTheHeaderFromNumericColumns()
+    {
+        var file = _dir.Combine("ratings.csv");
+        await File.WriteAllTextAsync(file, "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n");
+        var result = await _importer.ImportCsvAsync(file, new CsvMapping("0", "1", "2", "3"), null, CancellationToken.None);
+        Assert.Equal(2, result.Events);
+        Assert.Equal(4.0, Stored()[0].Value);
+    }
+
+    [Fact]
     public async Task MalformedLine_NamesFileAndLine_AndWritesNothing()
     {
         var file = _dir.Combine("ratings.csv");
