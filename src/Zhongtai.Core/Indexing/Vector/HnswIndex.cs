@@ -505,8 +505,18 @@ public sealed unsafe class HnswIndex : IVectorIndex
         var n = new Graph(cap, _dim, _m0);
         Array.Copy(g.Vectors, n.Vectors, (long)g.Count * _dim);
         Array.Copy(g.Links0, n.Links0, (long)g.Count * (_m0 + 1));
-        Array.Copy(g.Upper, n.Upper, g.Count);
-        Array.Copy(g.UpperPtr, n.UpperPtr, g.Count);
+        // Upper-level lists are copied, not shared: readers still on the old snapshot must never see links to nodes
+        // that exist only in the new one.
+        for (int i = 0; i < g.Count; i++)
+        {
+            if (g.Upper[i] is { } u)
+            {
+                var copy = GC.AllocateArray<int>(u.Length, pinned: true);
+                u.CopyTo(copy, 0);
+                n.Upper[i] = copy;
+                n.UpperPtr[i] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+            }
+        }
         Array.Copy(g.Levels, n.Levels, g.Count);
         Array.Copy(g.Labels, n.Labels, g.Count);
         Array.Copy(g.Deleted, n.Deleted, g.Count);
