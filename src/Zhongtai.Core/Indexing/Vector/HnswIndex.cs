@@ -798,6 +798,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
 
     // ------------------------------------------------------------------ insert
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkNode<TK>(Graph g, int node, HnswSearchContext ctx)
         where TK : struct, IDistanceKernel
     {
@@ -889,6 +890,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// Writes a new node's list at <paramref name="level"/>. During a parallel build another thread can already have linked
     /// to the node at this level (it reached the node from a higher level), so links found there are merged, not overwritten.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SetOwnLinks<TK>(Graph g, HnswSearchContext ctx, int node, int level, int selected)
         where TK : struct, IDistanceKernel
     {
@@ -939,6 +941,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     }
 
     /// <summary>Adds <paramref name="node"/> to <paramref name="target"/>'s list at <paramref name="level"/>, pruning it with the heuristic when full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddBackLink<TK>(Graph g, HnswSearchContext ctx, int target, int node, int level)
         where TK : struct, IDistanceKernel
     {
@@ -990,6 +993,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// The HNSW neighbour heuristic: walk candidates closest first and keep one only if it is closer to the base than to every
     /// neighbour kept so far, which keeps links spread out in different directions.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int SelectHeuristic<TK>(Graph g, float[] dists, int[] nodes, int count, int m, int[] output)
         where TK : struct, IDistanceKernel
     {
