@@ -753,6 +753,11 @@ public sealed unsafe class HnswIndex : IVectorIndex
             }
             int current = ctx.PopCandidate().Node;
             int* list = ListOf(g, current, level);
+            if (Sse.IsSupported && ctx.CandidateCount > 0)
+            {
+                // The next candidate is likely the next node expanded: start loading its list now.
+                Sse.Prefetch0(ListOf(g, ctx.Candidates[0].Node, level));
+            }
             int cnt = Math.Min(Volatile.Read(ref *list), max);
             if (cnt == 0)
             {
