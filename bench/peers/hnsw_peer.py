@@ -90,7 +90,12 @@ def build_hnswlib(args, xb):
         labels, _ = index.knn_query(q, k=args.k, num_threads=1)
         return labels
 
-    return search, {"engine": "hnswlib " + getattr(hnswlib, "__version__", ""), "buildSeconds": build, "memoryBytes": mem,
+    try:
+        from importlib.metadata import version
+        label = "hnswlib " + version("hnswlib") + " (python3-hnswlib)"
+    except Exception:
+        label = "hnswlib (python3-hnswlib)"
+    return search, {"engine": label, "buildSeconds": build, "memoryBytes": mem,
                     "buildThreads": args.threads}
 
 

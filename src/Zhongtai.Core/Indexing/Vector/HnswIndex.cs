@@ -505,8 +505,18 @@ public sealed unsafe class HnswIndex : IVectorIndex
         var n = new Graph(cap, _dim, _m0);
         Array.Copy(g.Vectors, n.Vectors, (long)g.Count * _dim);
         Array.Copy(g.Links0, n.Links0, (long)g.Count * (_m0 + 1));
-        Array.Copy(g.Upper, n.Upper, g.Count);
-        Array.Copy(g.UpperPtr, n.UpperPtr, g.Count);
+        // Upper-level lists are copied, not shared: readers still on the old snapshot must never see links to nodes
+        // that exist only in the new one.
+        for (int i = 0; i < g.Count; i++)
+        {
+            if (g.Upper[i] is { } u)
+            {
+                var copy = GC.AllocateArray<int>(u.Length, pinned: true);
+                u.CopyTo(copy, 0);
+                n.Upper[i] = copy;
+                n.UpperPtr[i] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+            }
+        }
         Array.Copy(g.Levels, n.Levels, g.Count);
         Array.Copy(g.Labels, n.Labels, g.Count);
         Array.Copy(g.Deleted, n.Deleted, g.Count);
@@ -743,6 +753,11 @@ public sealed unsafe class HnswIndex : IVectorIndex
             }
             int current = ctx.PopCandidate().Node;
             int* list = ListOf(g, current, level);
+            if (Sse.IsSupported && ctx.CandidateCount > 0)
+            {
+                // The next candidate is likely the next node expanded: start loading its list now.
+                Sse.Prefetch0(ListOf(g, ctx.Candidates[0].Node, level));
+            }
             int cnt = Math.Min(Volatile.Read(ref *list), max);
             if (cnt == 0)
             {
@@ -788,6 +803,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
 
     // ------------------------------------------------------------------ insert
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkNode<TK>(Graph g, int node, HnswSearchContext ctx)
         where TK : struct, IDistanceKernel
     {
@@ -879,6 +895,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// Writes a new node's list at <paramref name="level"/>. During a parallel build another thread can already have linked
     /// to the node at this level (it reached the node from a higher level), so links found there are merged, not overwritten.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SetOwnLinks<TK>(Graph g, HnswSearchContext ctx, int node, int level, int selected)
         where TK : struct, IDistanceKernel
     {
@@ -929,6 +946,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     }
 
     /// <summary>Adds <paramref name="node"/> to <paramref name="target"/>'s list at <paramref name="level"/>, pruning it with the heuristic when full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddBackLink<TK>(Graph g, HnswSearchContext ctx, int target, int node, int level)
         where TK : struct, IDistanceKernel
     {
@@ -980,6 +998,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// The HNSW neighbour heuristic: walk candidates closest first and keep one only if it is closer to the base than to every
     /// neighbour kept so far, which keeps links spread out in different directions.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int SelectHeuristic<TK>(Graph g, float[] dists, int[] nodes, int count, int m, int[] output)
         where TK : struct, IDistanceKernel
     {

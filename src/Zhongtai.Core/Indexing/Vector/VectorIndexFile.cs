@@ -14,7 +14,7 @@ namespace Zhongtai.Indexing.Vector;
 /// (the exact index stores labels and vectors only). The CRC covers the header (with the CRC field zero) and the payload.
 /// Loading reads each section with one bulk read straight into its final (pinned) array and verifies length and CRC;
 /// a torn, truncated or corrupted file is refused with an <see cref="InvalidDataException"/> that says what is wrong.
-/// Saving writes <c>path.tmp</c>, flushes it to disk, and renames it over <c>path</c>, so a crash leaves the previous snapshot.
+/// Saving writes <c>path.tmp</c>, flushes it to disk, renames it over <c>path</c> and fsyncs the directory, so a crash leaves the previous snapshot.
 /// </remarks>
 public static class VectorIndexFile
 {
@@ -244,6 +244,7 @@ public static class VectorIndexFile
             _stream.Flush(flushToDisk: true);
             _stream.Dispose();
             File.Move(_tmp, _path, overwrite: true);
+            _ = DirectorySync.Flush(Path.GetDirectoryName(_path)!);
             _committed = true;
         }
 

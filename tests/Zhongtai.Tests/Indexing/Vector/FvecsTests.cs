@@ -5,6 +5,21 @@ namespace Zhongtai.Tests.Indexing.Vector;
 public sealed class FvecsTests
 {
     [Fact]
+    public void DirectorySync_FsyncsADirectoryOnLinux()
+    {
+        string dir = Directory.CreateTempSubdirectory("zt-dsync-").FullName;
+        try
+        {
+            Assert.Equal(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), DirectorySync.Flush(dir));
+            Assert.False(DirectorySync.Flush(Path.Combine(dir, "missing")));
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
     public void WriteAndRead_RoundTrip()
     {
         string dir = Directory.CreateTempSubdirectory("zt-fvecs-").FullName;

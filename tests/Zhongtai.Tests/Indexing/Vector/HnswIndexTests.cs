@@ -226,7 +226,9 @@ public sealed class HnswIndexTests
 
         index.AddRange(VectorTestData.Ids(4000), data);
 
-        Assert.Equal(0, index.CountUnreachable());
+        // HNSW does not guarantee reachability (pruning can drop a node's last in-link), but it is rare: 0 in almost every
+        // build of this data, while the bug above left 6-9 of 4,000 nodes unreachable on every parallel build.
+        Assert.InRange(index.CountUnreachable(), 0, 2);
     }
 
     [Fact]
@@ -268,12 +270,15 @@ public sealed class HnswIndexTests
         using var index = new HnswIndex(Dim, VectorMetric.L2, new HnswOptions { EfConstruction = 64, InitialCapacity = 64 });
         index.AddRange(VectorTestData.Ids(100), data.AsSpan(0, 100 * Dim));
         using var done = new CancellationTokenSource();
+        using var started = new CountdownEvent(3);
         long searches = 0;
 
-        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(() =>
+        // Dedicated threads: the thread pool may be saturated by other tests on a small machine.
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Factory.StartNew(() =>
         {
             var hits = new VectorHit[10];
             int q = r;
+            bool signalled = false;
             while (!done.IsCancellationRequested)
             {
                 int n = index.Search(queries.AsSpan((q++ % 50) * Dim, Dim), 10, hits, null, 32);
@@ -284,9 +289,15 @@ public sealed class HnswIndexTests
                     Assert.True(i == 0 || hits[i - 1].Distance <= hits[i].Distance);
                 }
                 Interlocked.Increment(ref searches);
+                if (!signalled)
+                {
+                    started.Signal();
+                    signalled = true;
+                }
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
+        Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the reader threads did not start");
         for (int i = 100; i < N; i++)
         {
             index.Add(i, data.AsSpan(i * Dim, Dim));
