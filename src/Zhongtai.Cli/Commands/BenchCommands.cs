@@ -36,6 +36,17 @@ internal static class BenchCommands
             AnsiConsole.MarkupLine($"Event size {report.EventBytes} B, batch {report.BatchSize}; best direct log / disk (same chunk) = [bold]{report.DirectToDiskRatio:P0}[/]; peak working set {report.PeakWorkingSetBytes / 1e6:N0} MB.");
         });
         bench.Subcommands.Add(ingest);
+
+        var baseFile = new Option<string?>("--base") { Description = "Base vectors (.fvecs); generated clustered data when absent." };
+        var queries = new Option<string?>("--queries") { Description = "Query vectors (.fvecs)." };
+        var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
+        var vector = new Command("vector", "HNSW recall and queries/s per ef against exact search (peers: dotnet run --project bench/Zhongtai.Bench -- vector).") { baseFile, queries, k };
+        vector.SetAction((parse, ct) =>
+        {
+            Zhongtai.Indexing.Vector.VectorBench.Run(parse.GetValue(baseFile), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(ZtCommand.Json), Console.Out, ct);
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(vector);
         return bench;
     }
 }
