@@ -37,6 +37,7 @@ internal static class ZtCommand
         root.Subcommands.Add(ImportCommands.Build());
         root.Subcommands.Add(DemoCommands.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(TrainCommands.Build());
         root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(JobsCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());

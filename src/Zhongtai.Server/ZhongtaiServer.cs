@@ -44,6 +44,7 @@ public static class ZhongtaiServer
         builder.Services.AddSingleton<ZhongtaiMetrics>();
         builder.Services.AddSingleton<RealtimeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RealtimeService>());
+        builder.Services.AddHostedService<JobsService>();
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();

@@ -30,7 +30,7 @@ internal static class ModelsCommands
             foreach (var v in all.SelectMany(v => v))
             {
                 table.AddRow(Markup.Escape(v.Name), v.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(",", v.Aliases)), Markup.Escape(v.Status),
-                    Markup.Escape(v.Trainer), Markup.Escape(string.Join(" ", v.Metrics.Select(m => $"{m.Key}={m.Value:G4}"))), v.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+                    Markup.Escape(v.Trainer), Markup.Escape(string.Join(" ", v.Metrics.Where(m => m.Key.StartsWith("ndcg", StringComparison.Ordinal) || m.Key.StartsWith("auc", StringComparison.Ordinal)).Select(m => $"{m.Key}={m.Value:G4}"))), v.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);

@@ -59,6 +59,23 @@ internal static class ServeCommands
                 var exported = await EventsCommands.ExportAsync(project, host.Time, ct);
                 export.Description = $"2. lake: {exported.Rows:N0} new rows, {exported.Files} file(s)";
                 export.Value = export.MaxValue;
+                var train = ctx.AddTask("3. train ALS → admission gate → registry");
+                if (project.Models.Resolve("als", Zhongtai.Registry.ModelAliases.Production) is { } production)
+                {
+                    train.Description = $"3. als v{production.Version} is production";
+                }
+                else
+                {
+                    var runner = new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Training.TrainingJobHandler.Both(host), [], host.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+                    var job = runner.Enqueue(project.Name, Zhongtai.Training.TrainingJobHandler.Full, "{\"model\":\"als\"}", "quickstart");
+                    await runner.DrainAsync(ct);
+                    var done = host.Jobs.Get(job.Id);
+                    train.Description = done.Status == Zhongtai.Jobs.JobStatus.Succeeded
+                        ? $"3. als trained, gated and promoted (job {done.Id})"
+                        : $"3. training failed: {Markup.Escape(done.Error ?? "")} (zt jobs logs {done.Id})";
+                }
+
+                train.Value = train.MaxValue;
             });
             AnsiConsole.MarkupLine($"App [bold]quickstart[/] (scopes {string.Join(",", credentials.App.Scopes)}); token in {Markup.Escape(CredentialsPath(host))}");
             AnsiConsole.MarkupLine($"Events in the default project: {project.Events.Count:N0}");

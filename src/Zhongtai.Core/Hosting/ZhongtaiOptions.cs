@@ -18,6 +18,12 @@ public sealed class ZhongtaiOptions
     /// <summary>Apps and authentication.</summary>
     public GatewayOptions Gateway { get; set; } = new();
 
+    /// <summary>Training runs and the admission gate.</summary>
+    public Zhongtai.Training.TrainingOptions Training { get; set; } = new();
+
+    /// <summary>Cron schedules of jobs (the three-stage rocket's full and incremental runs).</summary>
+    public List<Zhongtai.Jobs.JobSchedule> Schedules { get; set; } = [];
+
     /// <summary>The nearline realtime models.</summary>
     public Zhongtai.Nearline.RealtimeOptions Realtime { get; set; } = new();
 }

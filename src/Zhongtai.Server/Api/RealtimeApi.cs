@@ -47,6 +47,14 @@ internal sealed class RealtimeService(ZhongtaiHost host) : BackgroundService
     }
 }
 
+/// <summary>Runs the job worker and the configured cron schedules (<c>Schedules</c>) inside the server.</summary>
+internal sealed class JobsService(ZhongtaiHost host) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Training.TrainingJobHandler.Both(host), host.Options.Schedules, host.Time, host.Loggers.CreateLogger<Zhongtai.Jobs.JobRunner>())
+            .RunAsync(stoppingToken);
+}
+
 public sealed record PopularItem(string ItemId, double Score, long Clicks, long Exposures);
 
 public sealed record RealtimeItem(string ItemId, long Exposures, long Clicks, long Likes, long Purchases, double Ctr, string? Category, IReadOnlyList<Neighbour> Neighbours);
