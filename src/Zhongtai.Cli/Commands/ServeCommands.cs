@@ -77,6 +77,12 @@ internal static class ServeCommands
 
                 train.Value = train.MaxValue;
             });
+            if (project.Models.Resolve("als", Zhongtai.Registry.ModelAliases.Production) is { } als)
+            {
+                AnsiConsole.MarkupLine($"Model [bold]als[/] v{als.Version} is production: holdout ndcg@10 {als.Metrics.GetValueOrDefault("ndcg@10"):F4}, recall@10 {als.Metrics.GetValueOrDefault("recall@10"):F4} (zt models show als)");
+            }
+
+            AnsiConsole.MarkupLine($"Lake: {Markup.Escape(project.LakeDirectory)} at offset {Zhongtai.Lake.LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset:N0}");
             AnsiConsole.MarkupLine($"App [bold]quickstart[/] (scopes {string.Join(",", credentials.App.Scopes)}); token in {Markup.Escape(CredentialsPath(host))}");
             AnsiConsole.MarkupLine($"Events in the default project: {project.Events.Count:N0}");
             AnsiConsole.MarkupLine($"API reference: {baseUrl}/docs   OpenAPI: {baseUrl}/openapi/v1.json   Metrics: {baseUrl}/metrics");
@@ -84,6 +90,8 @@ internal static class ServeCommands
             Console.WriteLine($"  curl -s {baseUrl}/healthz");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '[{{\"id\":\"e1\",\"type\":\"click\",\"userId\":\"u1\",\"itemId\":\"i9\",\"timestamp\":\"{host.Time.GetUtcNow():yyyy-MM-ddTHH:mm:ssZ}\"}}]' {baseUrl}/v1/events");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/events/stats");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' '{baseUrl}/v1/realtime/popular?k=5'");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/models/als");
             AnsiConsole.MarkupLine($"[green]Serving[/] on {Markup.Escape(string.Join(", ", app.Urls))} (Ctrl+C to stop).");
             await WaitAndStopAsync(app, ct);
         });
