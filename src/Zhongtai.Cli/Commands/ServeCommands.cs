@@ -29,7 +29,7 @@ internal static class ServeCommands
 
     public static Command Quickstart()
     {
-        var quickstart = new Command("quickstart", "The main job: set up a data directory (an app with all scopes), then serve. A second run reuses what exists.") { Urls, LogFormat };
+        var quickstart = new Command("quickstart", "The main job: the whole loop on demo data (ingest through the API, lake, training, gate, registry, realtime models), then serve. A second run reuses what exists.") { Urls, LogFormat };
         quickstart.SetAction(async (parse, ct) =>
         {
             using var loggers = CreateLoggers(parse.GetValue(LogFormat)!);
