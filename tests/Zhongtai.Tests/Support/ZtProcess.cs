@@ -36,11 +36,17 @@ public sealed class ZtProcess : IDisposable
     }
 
     /// <summary>Starts <c>zt serve</c> and waits until /healthz answers.</summary>
-    public static async Task<(ZtProcess Process, Uri BaseAddress)> ServeAsync(string dataDirectory)
+    public static async Task<(ZtProcess Process, Uri BaseAddress)> ServeAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var process = Process.Start(StartInfo("serve", "--data", dataDirectory, "--urls", url))!;
+        var info = StartInfo("serve", "--data", dataDirectory, "--urls", url);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
