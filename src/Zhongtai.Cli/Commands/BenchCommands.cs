@@ -47,6 +47,22 @@ internal static class BenchCommands
             return Task.CompletedTask;
         });
         bench.Subcommands.Add(vector);
+
+        var keys = new Option<int>("--keys") { Description = "Keys in the store.", DefaultValueFactory = _ => 200_000 };
+        var features = new Command("features", "Batched feature lookups (500 keys × 50 features): p50/p99/p99.9 latency.") { keys };
+        features.SetAction(parse =>
+        {
+            var r = FeatureBench.Run(parse.GetValue(keys), 50, 500, 20_000, Path.Combine(Path.GetTempPath(), "zt-bench-features-" + Guid.NewGuid().ToString("N")));
+            if (parse.GetValue(ZtCommand.Json))
+            {
+                ZtCommand.WriteJson(r);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine($"{r.Keys:N0} keys × {r.Features} features ({r.ManagedBytes / 1e6:N0} MB, loaded in {r.LoadSeconds:F1} s); {r.Batches:N0} lookups of {r.Batch} keys: p50 {r.P50Micros:F0} µs, p99 {r.P99Micros:F0} µs, p99.9 {r.P999Micros:F0} µs; {r.KeysPerSecond / 1e6:F1}M keys/s on one thread.");
+            }
+        });
+        bench.Subcommands.Add(features);
         return bench;
     }
 }
