@@ -54,6 +54,7 @@ public sealed class ItemIndex : IDisposable
     private readonly SnapshotDeletionPolicy? _snapshots;
     private readonly SearcherManager _searchers;
     private readonly ITimer? _timer;
+    private readonly System.Threading.Lock _timerGate = new();
     private readonly (string Field, float Boost)[] _textFields;
     private int _disposed;
 
@@ -530,17 +531,30 @@ public sealed class ItemIndex : IDisposable
 
     private void TimerRefresh()
     {
-        if (Volatile.Read(ref _disposed) != 0)
+        // Dispose takes the gate before closing the searchers, so a tick never races the close.
+        lock (_timerGate)
         {
-            return;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+            try
+            {
+                _searchers.MaybeRefresh();
+            }
+            catch (IOException)
+            {
+                // A failed background refresh keeps the previous view; the next tick or Refresh() retries and surfaces it.
+            }
         }
-        try
+    }
+
+    private void StopTimer()
+    {
+        _timer?.Dispose();
+        lock (_timerGate)
         {
-            _searchers.MaybeRefresh();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed between the check and the refresh.
+            // Waits for a tick in flight; later ticks see _disposed.
         }
     }
 
@@ -551,7 +565,7 @@ public sealed class ItemIndex : IDisposable
         {
             return;
         }
-        _timer?.Dispose();
+        StopTimer();
         _searchers.Dispose();
         _writer?.Rollback();
         _directory.Dispose();
@@ -564,7 +578,7 @@ public sealed class ItemIndex : IDisposable
         {
             return;
         }
-        _timer?.Dispose();
+        StopTimer();
         _searchers.Dispose();
         _writer?.Dispose();
         _directory.Dispose();

@@ -76,6 +76,27 @@ public sealed class ItemIndexTests : IDisposable
     }
 
     [Fact]
+    public void Bm25_ScoreEqualsTheFormula()
+    {
+        using var index = OpenIndex();
+        // Field lengths 1, 4 and 16: Lucene stores 1/sqrt(length) in one byte, exact for these lengths.
+        index.Apply(Item("len1", text: "apple"));
+        index.Apply(Item("len4", text: "apple w1 w2 w3"));
+        index.Apply(Item("len16", text: string.Join(' ', Enumerable.Range(0, 16).Select(i => $"x{i}"))));
+        index.Refresh();
+
+        const double K1 = 1.2, B = 0.75;
+        var idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
+        var avgdl = (1 + 4 + 16) / 3.0;
+        double Bm25(double tf, double dl) => idf * tf * (K1 + 1) / (tf + (K1 * (1 - B + (B * dl / avgdl))));
+
+        var hits = index.Search(new SearchQuery { Text = "apple" });
+        Assert.Equal(["len1", "len4"], Ids(hits));
+        Assert.Equal(Bm25(1, 1), hits[0].Score, 1e-5);
+        Assert.Equal(Bm25(1, 4), hits[1].Score, 1e-5);
+    }
+
+    [Fact]
     public void Bm25_ShorterFieldWinsAtEqualTermFrequency()
     {
         using var index = OpenIndex();
