@@ -63,6 +63,36 @@ internal static class BenchCommands
             }
         });
         bench.Subcommands.Add(features);
+
+        var items = new Option<int>("--items") { Description = "Generated catalog size.", DefaultValueFactory = _ => 100_000 };
+        var searches = new Option<int>("--queries") { Description = "Queries to run.", DefaultValueFactory = _ => 20_000 };
+        var search = new Command("search", "Inverted index: indexing items/s, then queries/s and latency on a generated catalog (15% Chinese titles).") { items, searches };
+        search.SetAction((parse, ct) =>
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "zt-bench-search-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                var r = Zhongtai.Indexing.Inverted.ItemIndexBenchmark.Run(dir, parse.GetValue(items), parse.GetValue(searches), 2, 42, ct);
+                if (parse.GetValue(ZtCommand.Json))
+                {
+                    ZtCommand.WriteJson(r);
+                }
+                else
+                {
+                    Console.WriteLine(r);
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(search);
         return bench;
     }
 }
