@@ -210,13 +210,23 @@ public sealed partial class KnowledgeGraph
                 nextFrontier.Clear();
             }
 
-            var result = new GraphNeighbour[scored.Count];
+            // Scores are positive, so their IEEE bits order like the values: one ulong key sorts by score descending,
+            // then id ascending, without a comparison delegate.
+            var order = ArrayPool<ulong>.Shared.Rent(scored.Count);
+            for (var i = 0; i < scored.Count; i++)
+            {
+                var v = scored[i];
+                order[i] = ((ulong)~BitConverter.SingleToUInt32Bits(score[v]) << 32) | (uint)v;
+            }
+            Array.Sort(order, 0, scored.Count);
+            var result = new GraphNeighbour[Math.Min(k, scored.Count)];
             for (var i = 0; i < result.Length; i++)
             {
-                result[i] = new GraphNeighbour(scored[i], score[scored[i]]);
+                var v = (int)(uint)order[i];
+                result[i] = new GraphNeighbour(v, score[v]);
             }
-            Array.Sort(result, static (a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Node.CompareTo(b.Node));
-            return result.Length <= k ? result : result[..k];
+            ArrayPool<ulong>.Shared.Return(order);
+            return result;
         }
         finally
         {
