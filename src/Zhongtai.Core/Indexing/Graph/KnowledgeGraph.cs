@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Zhongtai.Indexing.Graph;
 
 /// <summary>
@@ -142,26 +140,23 @@ public sealed partial class KnowledgeGraph
         foreach (var s in start)
         {
             CheckNode(s.Node);
+            if (!(s.Weight > 0f) || float.IsInfinity(s.Weight))
+            {
+                throw new ArgumentException($"Start weights must be positive and finite (node {s.Node}: {s.Weight}).", nameof(start));
+            }
         }
 
-        var n = NodeCount;
-        var pool = ArrayPool<float>.Shared;
-        float[] current = pool.Rent(n), next = pool.Rent(n), score = pool.Rent(n);
-        var isStart = ArrayPool<bool>.Shared.Rent(n);
-        Array.Clear(current, 0, n);
-        Array.Clear(next, 0, n);
-        Array.Clear(score, 0, n);
-        Array.Clear(isStart, 0, n);
+        var scratch = ExpandScratch.For(NodeCount);
+        float[] current = scratch.Current, next = scratch.Next, score = scratch.Score;
+        var isStart = scratch.IsStart;
+        List<int> frontier = scratch.Frontier, nextFrontier = scratch.NextFrontier, scored = scratch.Scored;
         try
         {
-            var frontier = new List<int>();
-            var nextFrontier = new List<int>();
-            var scored = new List<int>();
             foreach (var s in start)
             {
-                isStart[s.Node] = true;
-                if (current[s.Node] == 0f)
+                if (!isStart[s.Node])
                 {
+                    isStart[s.Node] = true;
                     frontier.Add(s.Node);
                 }
                 current[s.Node] += s.Weight;
@@ -195,7 +190,7 @@ public sealed partial class KnowledgeGraph
                 {
                     foreach (var v in nextFrontier)
                     {
-                        if (!isStart[v])
+                        if (!isStart[v] && next[v] > 0f)
                         {
                             if (score[v] == 0f)
                             {
@@ -212,7 +207,7 @@ public sealed partial class KnowledgeGraph
 
             // Scores are positive, so their IEEE bits order like the values: one ulong key sorts by score descending,
             // then id ascending, without a comparison delegate.
-            var order = ArrayPool<ulong>.Shared.Rent(scored.Count);
+            var order = scratch.Order(scored.Count);
             for (var i = 0; i < scored.Count; i++)
             {
                 var v = scored[i];
@@ -225,15 +220,30 @@ public sealed partial class KnowledgeGraph
                 var v = (int)(uint)order[i];
                 result[i] = new GraphNeighbour(v, score[v]);
             }
-            ArrayPool<ulong>.Shared.Return(order);
             return result;
         }
         finally
         {
-            pool.Return(current);
-            pool.Return(next);
-            pool.Return(score);
-            ArrayPool<bool>.Shared.Return(isStart);
+            // Leave the scratch all zero again, touching only what this query touched (no O(NodeCount) clear).
+            foreach (var u in frontier)
+            {
+                current[u] = 0f;
+            }
+            foreach (var u in nextFrontier)
+            {
+                next[u] = 0f;
+            }
+            foreach (var v in scored)
+            {
+                score[v] = 0f;
+            }
+            foreach (var s in start)
+            {
+                isStart[s.Node] = false;
+            }
+            frontier.Clear();
+            nextFrontier.Clear();
+            scored.Clear();
         }
     }
 
@@ -360,5 +370,49 @@ public sealed partial class KnowledgeGraph
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return (int)(z ^ (z >> 31));
+    }
+
+    /// <summary>Per-thread working memory of <see cref="Expand"/>; all zero/empty between queries.</summary>
+    private sealed class ExpandScratch
+    {
+        [ThreadStatic]
+        private static ExpandScratch? t_current;
+
+        private ulong[] _order = new ulong[256];
+
+        private ExpandScratch(int n)
+        {
+            Current = new float[n];
+            Next = new float[n];
+            Score = new float[n];
+            IsStart = new bool[n];
+        }
+
+        public float[] Current { get; }
+        public float[] Next { get; }
+        public float[] Score { get; }
+        public bool[] IsStart { get; }
+        public List<int> Frontier { get; } = [];
+        public List<int> NextFrontier { get; } = [];
+        public List<int> Scored { get; } = [];
+
+        public static ExpandScratch For(int n)
+        {
+            var scratch = t_current;
+            if (scratch is null || scratch.Current.Length < n)
+            {
+                t_current = scratch = new ExpandScratch(Math.Max(n, 16));
+            }
+            return scratch;
+        }
+
+        public ulong[] Order(int count)
+        {
+            if (_order.Length < count)
+            {
+                _order = new ulong[Math.Max(count, _order.Length * 2)];
+            }
+            return _order;
+        }
     }
 }

@@ -186,6 +186,8 @@ public class KnowledgeGraphTests
         Assert.Throws<ArgumentException>(() => g.Expand(start, [], 0.5f, 5));
         Assert.Throws<ArgumentException>(() => g.Expand(start, [Relation.ItemTag, Relation.ItemTag], 0.5f, 5)); // tag -/-> ItemTag
         Assert.Throws<ArgumentOutOfRangeException>(() => g.Expand([new(-1, 1f)], [Relation.ItemTag], 0.5f, 5));
+        Assert.Throws<ArgumentException>(() => g.Expand([new(i1, -1f)], [Relation.ItemTag], 0.5f, 5));
+        Assert.Throws<ArgumentException>(() => g.Expand([new(i1, float.NaN)], [Relation.ItemTag], 0.5f, 5));
         Assert.Throws<KeyNotFoundException>(() => g.GetNode(NodeType.Item, "nope"));
         Assert.Empty(g.Neighbours(NodeType.Item, "nope", Relation.ItemTag, 5));
         Assert.Throws<ArgumentException>(() => new KnowledgeGraphBuilder(new KnowledgeGraphOptions { CoEngagementWindow = 0 }));
@@ -309,6 +311,19 @@ public class KnowledgeGraphTests
 
         File.WriteAllBytes(path, good);
         Assert.Equal(RandomGraph(seed: 5).NodeCount, KnowledgeGraph.Load(path).NodeCount);
+    }
+
+    [Fact]
+    public void Expand_GivesTheSameAnswerAfterQueriesOnALargerGraphOnTheSameThread()
+    {
+        var small = RandomGraph(seed: 1);
+        var large = KnowledgeGraphBuilder.Build(Enumerable.Range(0, 500).Select(i => Item($"i{i}", "c", [$"t{i % 9}", $"t{i % 4}"])));
+        GraphNeighbour[] start = [new(small.Items[0], 1f), new(small.Items[5], 2f)];
+        Relation[] path = [Relation.ItemTag, Relation.TagItem];
+        var before = small.Expand(start, path, 0.5f, 30);
+        Assert.NotEmpty(before);
+        Assert.Equal(30, large.Expand([new(large.Items[3], 1f)], path, 0.5f, 30).Length);
+        Assert.Equal(before, small.Expand(start, path, 0.5f, 30));
     }
 
     [Fact]
