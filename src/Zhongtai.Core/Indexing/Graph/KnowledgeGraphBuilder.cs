@@ -229,6 +229,7 @@ public sealed class KnowledgeGraphBuilder
 
         var shared = new int[_types.Count];
         var touched = new List<int>();
+        var candidates = new List<(int To, float Weight)>();
         foreach (var (item, entry) in _catalog)
         {
             ct.ThrowIfCancellationRequested();
@@ -252,6 +253,7 @@ public sealed class KnowledgeGraphBuilder
                     }
                 }
             }
+            candidates.Clear();
             foreach (var other in touched)
             {
                 var inter = shared[other];
@@ -259,8 +261,18 @@ public sealed class KnowledgeGraphBuilder
                 var jaccard = (float)inter / (entry.Tags.Length + _catalog[other].Tags.Length - inter);
                 if (jaccard >= _options.ContentSimilarityThreshold)
                 {
-                    output.Add((remap[item], remap[other], jaccard));
+                    candidates.Add((remap[other], jaccard));
                 }
+            }
+            // Keep only this item's top N here: popular tag sets give thousands of candidates per item.
+            if (candidates.Count > _options.TopNeighbours)
+            {
+                candidates.Sort(static (a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.To.CompareTo(b.To));
+                candidates.RemoveRange(_options.TopNeighbours, candidates.Count - _options.TopNeighbours);
+            }
+            foreach (var (to, weight) in candidates)
+            {
+                output.Add((remap[item], to, weight));
             }
         }
     }

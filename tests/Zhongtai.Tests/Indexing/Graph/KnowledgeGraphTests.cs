@@ -210,6 +210,17 @@ public class KnowledgeGraphTests
         Assert.Equal(["y"], Keys(g, x));
         Assert.Equal(0.5f, x[0].Weight, 6);
         Assert.Empty(All(g, NodeType.Item, "z", Relation.ContentSimilar));
+
+        var top1 = KnowledgeGraphBuilder.Build(
+        [
+            Item("x", "c", ["a", "b", "c"]),
+            Item("y", "c", ["a", "b", "d"]), // J = 0.5
+            Item("w", "c", ["a", "b", "c"]), // J = 1
+            Item("v", "c", ["a", "b", "c"]), // J = 1, higher id than w
+        ], new KnowledgeGraphOptions { TopNeighbours = 1 });
+        var best = All(top1, NodeType.Item, "x", Relation.ContentSimilar);
+        Assert.Equal(["w"], Keys(top1, best));
+        Assert.Equal(1f, best[0].Weight);
     }
 
     [Fact]
