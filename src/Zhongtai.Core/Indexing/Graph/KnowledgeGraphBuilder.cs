@@ -143,8 +143,8 @@ public sealed class KnowledgeGraphBuilder
         ct.ThrowIfCancellationRequested();
 
         // Co-engagement: per user, distinct engaged items by first engagement time; pairs at most Window-1 apart.
-        var pairs = new Dictionary<long, int>();
-        var userItem = new Dictionary<long, int>();
+        var pairs = new Dictionary<long, int>(PairComparer.Instance);
+        var userItem = new Dictionary<long, int>(PairComparer.Instance);
         var sequence = new List<int>();
         var seen = new HashSet<int>();
         foreach (var (user, history) in _histories)
@@ -298,6 +298,19 @@ public sealed class KnowledgeGraphBuilder
     private static string? StringAttribute(Event e, string name) =>
         e.Attributes is not null && e.Attributes.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String
             && v.GetString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>
+    /// Hashes a packed (a, b) pair well: <see cref="long.GetHashCode"/> is <c>a ^ b</c>, which for small dense ids
+    /// puts millions of pairs into a few thousand buckets.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 
     private sealed record CatalogEntry(int Category, int[] Tags, int Brand, bool Deleted);
 }
