@@ -207,14 +207,33 @@ public sealed partial class KnowledgeGraph
 
             // Scores are positive, so their IEEE bits order like the values: one ulong key sorts by score descending,
             // then id ascending, without a comparison delegate.
-            var order = scratch.Order(scored.Count);
+            // Keep the k smallest keys in a max-heap (most candidates are rejected by one comparison with the root),
+            // then sort those k.
+            var take = Math.Min(k, scored.Count);
+            var order = scratch.Order(take);
             for (var i = 0; i < scored.Count; i++)
             {
                 var v = scored[i];
-                order[i] = ((ulong)~BitConverter.SingleToUInt32Bits(score[v]) << 32) | (uint)v;
+                var key = ((ulong)~BitConverter.SingleToUInt32Bits(score[v]) << 32) | (uint)v;
+                if (i < take)
+                {
+                    order[i] = key;
+                    if (i == take - 1)
+                    {
+                        for (var j = (take / 2) - 1; j >= 0; j--)
+                        {
+                            SiftDown(order, j, take);
+                        }
+                    }
+                }
+                else if (key < order[0])
+                {
+                    order[0] = key;
+                    SiftDown(order, 0, take);
+                }
             }
-            Array.Sort(order, 0, scored.Count);
-            var result = new GraphNeighbour[Math.Min(k, scored.Count)];
+            Array.Sort(order, 0, take);
+            var result = new GraphNeighbour[take];
             for (var i = 0; i < result.Length; i++)
             {
                 var v = (int)(uint)order[i];
@@ -363,6 +382,31 @@ public sealed partial class KnowledgeGraph
 
     private int CheckNode(int node) =>
         (uint)node < (uint)_types.Length ? node : throw new ArgumentOutOfRangeException(nameof(node), node, $"Node ids are in [0, {_types.Length}).");
+
+    /// <summary>Restores the max-heap property of <paramref name="heap"/>[0..<paramref name="count"/>) below <paramref name="i"/>.</summary>
+    private static void SiftDown(ulong[] heap, int i, int count)
+    {
+        var value = heap[i];
+        while (true)
+        {
+            var child = (2 * i) + 1;
+            if (child >= count)
+            {
+                break;
+            }
+            if (child + 1 < count && heap[child + 1] > heap[child])
+            {
+                child++;
+            }
+            if (heap[child] <= value)
+            {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = value;
+    }
 
     private static int Mix(int seed, int index)
     {

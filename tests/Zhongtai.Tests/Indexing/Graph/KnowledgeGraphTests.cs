@@ -325,6 +325,27 @@ public class KnowledgeGraphTests
     }
 
     [Fact]
+    public void Expand_TopK_IsThePrefixOfTheFullRanking()
+    {
+        var g = RandomGraph(seed: 4);
+        Relation[] path = [Relation.ItemTag, Relation.TagItem, Relation.CoEngagement];
+        foreach (var item in g.Items[..10].ToArray())
+        {
+            GraphNeighbour[] start = [new(item, 1f), new(g.Items[^1], 0.5f)];
+            var full = g.Expand(start, path, 0.6f, 10_000);
+            Assert.True(full.Length > 7);
+            for (var i = 1; i < full.Length; i++)
+            {
+                Assert.True(full[i - 1].Weight > full[i].Weight || (full[i - 1].Weight == full[i].Weight && full[i - 1].Node < full[i].Node));
+            }
+            foreach (var k in new[] { 1, 3, 7 })
+            {
+                Assert.Equal(full[..k], g.Expand(start, path, 0.6f, k));
+            }
+        }
+    }
+
+    [Fact]
     public void Expand_GivesTheSameAnswerAfterQueriesOnALargerGraphOnTheSameThread()
     {
         var small = RandomGraph(seed: 1);
