@@ -93,6 +93,20 @@ internal static class BenchCommands
             return Task.CompletedTask;
         });
         bench.Subcommands.Add(search);
+
+        var scale = new Option<double>("--scale") { Description = "Demo world scale (1 = 2,000 items).", DefaultValueFactory = _ => 1 };
+        var graph = new Command("graph", "Knowledge graph: build from the demo world, snapshot, multi-hop expansion and random-walk throughput.") { scale };
+        graph.SetAction((parse, ct) =>
+        {
+            var r = Zhongtai.Indexing.Graph.KnowledgeGraphBench.Run(new Zhongtai.Indexing.Graph.KnowledgeGraphBenchOptions { Scale = parse.GetValue(scale) }, parse.GetValue(ZtCommand.Json) ? null : Console.Out, ct);
+            if (parse.GetValue(ZtCommand.Json))
+            {
+                ZtCommand.WriteJson(r);
+            }
+
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(graph);
         return bench;
     }
 }
