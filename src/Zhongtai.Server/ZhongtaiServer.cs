@@ -45,6 +45,8 @@ public static class ZhongtaiServer
         builder.Services.AddSingleton<RealtimeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RealtimeService>());
         builder.Services.AddHostedService<JobsService>();
+        builder.Services.AddSingleton<SearchService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchService>());
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -59,6 +61,7 @@ public static class ZhongtaiServer
         app.MapAppsApi();
         app.MapModelsApi();
         app.MapRealtimeApi();
+        app.MapSearchApi();
         return app;
     }
 }

@@ -32,4 +32,6 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(PromoteRequest))]
 [JsonSerializable(typeof(List<PopularItem>))]
 [JsonSerializable(typeof(RealtimeItem))]
+[JsonSerializable(typeof(SearchRequest))]
+[JsonSerializable(typeof(SearchResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
