@@ -69,7 +69,7 @@ internal static class CheckpointFile
         File.Move(tmp, path, overwrite: true);
         if (flushToDisk)
         {
-            DurableFile.SyncDirectory(Path.GetDirectoryName(path)!);
+            Zhongtai.Storage.Durable.SyncDirectory(Path.GetDirectoryName(path)!);
         }
     }
 }

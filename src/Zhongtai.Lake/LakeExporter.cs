@@ -336,7 +336,7 @@ public sealed class LakeExporter
                 dirs.Add(eventsDir);
                 foreach (var dir in dirs.Reverse())
                 {
-                    DurableFile.SyncDirectory(dir);
+                    Zhongtai.Storage.Durable.SyncDirectory(dir);
                 }
             }
 

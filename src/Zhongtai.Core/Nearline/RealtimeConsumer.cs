@@ -79,7 +79,7 @@ public sealed partial class RealtimeConsumer
         }
 
         File.Move(tmp, _snapshotPath, overwrite: true);
-        EventLog.SyncDirectory(dir);
+        Zhongtai.Storage.Durable.SyncDirectory(dir);
         _project.Events.Consumer("realtime").Commit(next);
         LogPublished(_logger, _project.Name, next);
     }

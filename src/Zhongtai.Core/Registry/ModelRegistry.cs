@@ -44,7 +44,7 @@ public sealed class ModelRegistry
             }
 
             File.Move(tmp, path, overwrite: true);
-            EventLog.SyncDirectory(_directory);
+            Zhongtai.Storage.Durable.SyncDirectory(_directory);
         }
 
         using var c = _meta.Connect();

@@ -253,12 +253,9 @@ public sealed partial class EventLog : IAsyncDisposable
         {
         }
 
-        SyncDirectory(directory);
+        Zhongtai.Storage.Durable.SyncDirectory(directory);
         return new Segment(path, baseOffset) { NextOffset = baseOffset };
     }
-
-    /// <summary>fsyncs a directory so that a created or renamed file in it survives a crash.</summary>
-    internal static void SyncDirectory(string directory) => NativeMethods.SyncDirectory(directory);
 
     private void RebuildDedup()
     {

@@ -72,7 +72,7 @@ public sealed class LogConsumer
         }
 
         File.Move(tmp, _path, overwrite: true);
-        EventLog.SyncDirectory(Path.GetDirectoryName(_path)!);
+        Zhongtai.Storage.Durable.SyncDirectory(Path.GetDirectoryName(_path)!);
         Committed = value;
     }
 

@@ -107,7 +107,7 @@ public sealed class EmbeddedFeatureStore : IFeatureStore
         var current = Path.Combine(_directory, "CURRENT");
         File.WriteAllText(current + ".tmp", version);
         File.Move(current + ".tmp", current, overwrite: true);
-        EventLog.SyncDirectory(_directory);
+        Zhongtai.Storage.Durable.SyncDirectory(_directory);
         Volatile.Write(ref _base, Read(path));
         _overlay.Clear();
     }

@@ -32,7 +32,7 @@ public sealed partial class KnowledgeGraph
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
-            DirectorySync.Flush(directory);
+            Zhongtai.Storage.Durable.SyncDirectory(directory);
         }
         finally
         {

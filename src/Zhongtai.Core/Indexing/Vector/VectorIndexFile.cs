@@ -244,7 +244,7 @@ public static class VectorIndexFile
             _stream.Flush(flushToDisk: true);
             _stream.Dispose();
             File.Move(_tmp, _path, overwrite: true);
-            _ = DirectorySync.Flush(Path.GetDirectoryName(_path)!);
+            Zhongtai.Storage.Durable.SyncDirectory(Path.GetDirectoryName(_path)!);
             _committed = true;
         }
 

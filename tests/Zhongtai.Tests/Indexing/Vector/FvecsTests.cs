@@ -5,13 +5,13 @@ namespace Zhongtai.Tests.Indexing.Vector;
 public sealed class FvecsTests
 {
     [Fact]
-    public void DirectorySync_FsyncsADirectoryOnLinux()
+    public void Durable_SyncDirectory_FsyncsADirectory_AndReportsAMissingOne()
     {
         string dir = Directory.CreateTempSubdirectory("zt-dsync-").FullName;
         try
         {
-            Assert.Equal(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), DirectorySync.Flush(dir));
-            Assert.False(DirectorySync.Flush(Path.Combine(dir, "missing")));
+            Zhongtai.Storage.Durable.SyncDirectory(dir);
+            Assert.Throws<IOException>(() => Zhongtai.Storage.Durable.SyncDirectory(Path.Combine(dir, "missing")));
         }
         finally
         {

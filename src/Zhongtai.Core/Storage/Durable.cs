@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Zhongtai.Events.Log;
+namespace Zhongtai.Storage;
 
-internal static partial class NativeMethods
+/// <summary>Durability helpers shared by every store: a rename or a new file is on disk only once its directory is fsync'd.</summary>
+public static partial class Durable
 {
     private const int ORdOnly = 0;
     private const int ODirectory = 0x10000; // Linux x86-64/arm64
