@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,40 +9,15 @@ using Zhongtai.Nearline;
 
 namespace Zhongtai.Server.Api;
 
-/// <summary>Runs a realtime consumer for every project (started on first use, or at start-up for existing projects).</summary>
-internal sealed class RealtimeService(ZhongtaiHost host) : BackgroundService
+/// <summary>Runs a realtime consumer for every project.</summary>
+internal sealed class RealtimeService(ZhongtaiHost host) : ProjectFollowerService<RealtimeConsumer>(host)
 {
-    private readonly ConcurrentDictionary<string, Lazy<(RealtimeConsumer Consumer, Task Running)>> _consumers = new(StringComparer.Ordinal);
-    private CancellationToken _stopping;
+    protected override bool Enabled => Host.Options.Realtime.Enabled;
 
-    public RealtimeConsumer For(string project) => _consumers.GetOrAdd(project, p => new(() =>
+    protected override (RealtimeConsumer Value, Task Running) Start(Project project, CancellationToken stopping)
     {
-        var consumer = new RealtimeConsumer(host.Project(p), host.Options.Realtime, host.Time, host.Loggers.CreateLogger<RealtimeConsumer>());
-        return (consumer, Task.Run(() => consumer.RunAsync(_stopping), CancellationToken.None));
-    })).Value.Consumer;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        _stopping = stoppingToken;
-        if (!host.Options.Realtime.Enabled)
-        {
-            return;
-        }
-
-        foreach (var project in host.Apps.ListProjects())
-        {
-            For(project);
-        }
-
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await Task.WhenAll(_consumers.Values.Where(l => l.IsValueCreated).Select(l => l.Value.Running));
+        var consumer = new RealtimeConsumer(project, Host.Options.Realtime, Host.Time, Host.Loggers.CreateLogger<RealtimeConsumer>());
+        return (consumer, Task.Run(() => consumer.RunAsync(stopping), CancellationToken.None));
     }
 }
 

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
 using Zhongtai.Events;
 using Zhongtai.Events.Ingest;
 using Zhongtai.Gateway;
@@ -17,45 +15,20 @@ namespace Zhongtai.Server.Api;
 /// index is committed before the consumer's position, so a crash replays at most the uncommitted tail (upserts are
 /// idempotent).
 /// </summary>
-internal sealed class SearchService(ZhongtaiHost host) : BackgroundService
+internal sealed class SearchService(ZhongtaiHost host) : ProjectFollowerService<ItemIndex>(host)
 {
-    private readonly ConcurrentDictionary<string, Lazy<(ItemIndex Index, Task Running)>> _indexes = new(StringComparer.Ordinal);
-    private CancellationToken _stopping;
-
-    public ItemIndex For(string project) => _indexes.GetOrAdd(project, p => new(() =>
+    protected override (ItemIndex Value, Task Running) Start(Project project, CancellationToken stopping)
     {
-        var proj = host.Project(p);
-        var index = ItemIndex.Open(Path.Combine(proj.Directory, "index", "items"), new ItemIndexOptions(), host.Time);
-        return (index, Task.Run(() => FollowAsync(proj, index, _stopping), CancellationToken.None));
-    })).Value.Index;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        _stopping = stoppingToken;
-        foreach (var project in host.Apps.ListProjects())
-        {
-            For(project);
-        }
-
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        foreach (var entry in _indexes.Values.Where(l => l.IsValueCreated))
-        {
-            await entry.Value.Running;
-            entry.Value.Index.Dispose();
-        }
+        var index = ItemIndex.Open(Path.Combine(project.Directory, "index", "items"), new ItemIndexOptions(), Host.Time);
+        return (index, Task.Run(() => FollowAsync(project, index, stopping), CancellationToken.None));
     }
+
+    protected override void Stopped(ItemIndex value) => value.Dispose();
 
     private async Task FollowAsync(Project project, ItemIndex index, CancellationToken cancellationToken)
     {
         var consumer = project.Events.Consumer("index-items");
-        var lastCommit = host.Time.GetTimestamp();
+        var lastCommit = Host.Time.GetTimestamp();
         var dirty = false;
         while (true)
         {
@@ -72,12 +45,12 @@ internal sealed class SearchService(ZhongtaiHost host) : BackgroundService
             }
 
             var stopping = cancellationToken.IsCancellationRequested;
-            if (dirty && (stopping || host.Time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1)))
+            if (dirty && (stopping || Host.Time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1)))
             {
                 index.Commit();
                 consumer.Commit();
                 dirty = false;
-                lastCommit = host.Time.GetTimestamp();
+                lastCommit = Host.Time.GetTimestamp();
             }
 
             if (stopping)
