@@ -83,6 +83,23 @@ public sealed class MetaStore
         );
         CREATE INDEX jobs_status ON jobs(status, created_at);
         """,
+        """
+        CREATE TABLE datasets (
+            project TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            config_hash TEXT NOT NULL,
+            code_version TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            manifest TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (project, name, version),
+            UNIQUE (project, name, checksum)
+        );
+        """,
     ];
 
     private readonly string _connectionString;

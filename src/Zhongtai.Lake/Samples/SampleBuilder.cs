@@ -1,0 +1,450 @@
+using System.Globalization;
+using System.Text;
+using Zhongtai.Events;
+using Zhongtai.Lake;
+
+namespace Zhongtai.Samples;
+
+/// <summary>What <see cref="SampleBuilder.BuildRanking"/> wrote.</summary>
+/// <param name="Rows">Samples written.</param>
+/// <param name="Positives">Samples with label 1.</param>
+/// <param name="FromExposures">True when samples are exposures with attributed actions; false for a rating log (positives and sampled negatives).</param>
+/// <param name="EventsRead">Behaviour events read after the quarantine was taken out.</param>
+/// <param name="Quarantined">Behaviour events left out because the quarantine named them.</param>
+public sealed record RankingSampleResult(long Rows, long Positives, bool FromExposures, long EventsRead, long Quarantined);
+
+/// <summary>What <see cref="SampleBuilder.BuildRecall"/> wrote.</summary>
+public sealed record RecallDataResult(long Users, long Interactions, long Sessions, long Negatives);
+
+/// <summary>What <see cref="SampleBuilder.Split"/> wrote, and the cut points used.</summary>
+public sealed record SplitResult(long Train, long Validation, long Test, DateTimeOffset TrainEnd, DateTimeOffset ValidationEnd);
+
+/// <summary>
+/// Builds ranking samples with point-in-time features, recall training data, and time splits from the lake's
+/// <c>events</c> view — all as SQL run by DuckDB over Parquet (<see cref="SampleSql"/> holds the statements, which use
+/// only window functions, ASOF joins and <c>hash()</c>, so they move to Spark SQL or Trino with small changes).
+/// Nothing is loaded into .NET memory: DuckDB streams and spills under its memory limit.
+/// </summary>
+public sealed class SampleBuilder
+{
+    private readonly SampleOptions _options;
+
+    public SampleBuilder(SampleOptions? options = null)
+    {
+        _options = options ?? new SampleOptions();
+        _options.Validate();
+    }
+
+    /// <summary>
+    /// Writes the ranking samples to <paramref name="outputFile"/> (Parquet, ordered by time). Exposures become samples
+    /// labelled by the actions that follow them; a lake with no exposures (a rating log) gives each first
+    /// user–item interaction as a positive plus <see cref="SampleOptions.NegativesPerPositive"/> sampled negatives.
+    /// </summary>
+    /// <param name="lake">The lake (its <c>events</c> view).</param>
+    /// <param name="quarantineFile">Optional Parquet file with a column <c>offset BIGINT</c>: those events are left out.</param>
+    /// <param name="outputFile">The Parquet file to write.</param>
+    /// <param name="ct">Cancellation (checked between statements).</param>
+    public RankingSampleResult BuildRanking(LakeQuery lake, string? quarantineFile, string outputFile, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        var sql = new SampleSql(_options, quarantineFile);
+        try
+        {
+            Run(lake, sql.BaseEvents(), ct);
+            long events = lake.Scalar<long>("SELECT count(*) FROM zt_ev");
+            long quarantined = quarantineFile is null ? 0 : lake.Scalar<long>(sql.QuarantinedCount());
+            bool exposures = lake.Scalar<long>("SELECT count(*) FROM zt_ev WHERE type = 'exposure'") > 0;
+            Run(lake, exposures ? sql.ExposureSamples() : sql.RatingSamples(), ct);
+            Run(lake, sql.Features(exposures), ct);
+            Run(lake, sql.WriteSamples(outputFile), ct);
+            var (rows, positives) = (lake.Scalar<long>("SELECT count(*) FROM zt_out"), lake.Scalar<long>("SELECT count(*) FROM zt_out WHERE label = 1"));
+            return new RankingSampleResult(rows, positives, exposures, events, quarantined);
+        }
+        finally
+        {
+            Run(lake, SampleSql.Cleanup(), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Writes the recall training data: per-user histories (newest <see cref="SampleOptions.MaxHistoryLength"/> items,
+    /// in time order), sessions (split at gaps longer than <see cref="SampleOptions.SessionGapSeconds"/>) and
+    /// popularity-sampled negatives per user.
+    /// </summary>
+    public RecallDataResult BuildRecall(LakeQuery lake, string? quarantineFile, string historiesFile, string sessionsFile, string negativesFile, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        var sql = new SampleSql(_options, quarantineFile);
+        try
+        {
+            Run(lake, sql.BaseEvents(), ct);
+            Run(lake, sql.Recall(historiesFile, sessionsFile, negativesFile), ct);
+            return new RecallDataResult(
+                lake.Scalar<long>("SELECT count(*) FROM zt_hist"),
+                lake.Scalar<long>("SELECT count(*) FROM zt_pos"),
+                lake.Scalar<long>("SELECT count(*) FROM zt_sess"),
+                lake.Scalar<long>("SELECT count(*) FROM zt_rneg"));
+        }
+        finally
+        {
+            Run(lake, SampleSql.Cleanup(), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Splits a samples file by time into train / validation / test files: at <see cref="SampleOptions.TrainEnd"/> and
+    /// <see cref="SampleOptions.ValidationEnd"/> when set, otherwise at the configured ratios of its time range.
+    /// Each sample falls in exactly one split (<c>ts &lt; TrainEnd</c>, <c>&lt; ValidationEnd</c>, the rest).
+    /// </summary>
+    public SplitResult Split(LakeQuery lake, string samplesFile, string trainFile, string validationFile, string testFile, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        var src = SampleSql.Literal(samplesFile);
+        var range = lake.Rows($"SELECT min(epoch_us(ts)), max(epoch_us(ts)) FROM read_parquet({src})")[0];
+        long min = range[0] is null ? 0 : Convert.ToInt64(range[0], CultureInfo.InvariantCulture);
+        long max = range[1] is null ? 0 : Convert.ToInt64(range[1], CultureInfo.InvariantCulture);
+        long span = max - min;
+        long trainEnd = _options.TrainEnd is { } te ? Micros(te) : min + (long)Math.Ceiling(span * _options.TrainRatio);
+        long validationEnd = _options.ValidationEnd is { } ve ? Micros(ve) : min + (long)Math.Ceiling(span * (_options.TrainRatio + _options.ValidationRatio));
+        validationEnd = Math.Max(validationEnd, trainEnd);
+        if (_options.TrainEnd is null && _options.TrainRatio + _options.ValidationRatio >= 1)
+        {
+            validationEnd = long.MaxValue;
+        }
+
+        string Where(string cond) => string.Create(CultureInfo.InvariantCulture, $"SELECT * FROM read_parquet({src}) WHERE {cond}");
+        var parts = new[]
+        {
+            (trainFile, Where($"epoch_us(ts) < {trainEnd}")),
+            (validationFile, Where($"epoch_us(ts) >= {trainEnd} AND epoch_us(ts) < {validationEnd}")),
+            (testFile, Where($"epoch_us(ts) >= {validationEnd}")),
+        };
+        var counts = new long[3];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            lake.Execute($"COPY ({parts[i].Item2} ORDER BY ts, event_offset, negative) TO {SampleSql.Literal(parts[i].Item1)} {SampleSql.ParquetFormat}");
+            counts[i] = lake.Scalar<long>($"SELECT count(*) FROM read_parquet({SampleSql.Literal(parts[i].Item1)})");
+        }
+
+        return new SplitResult(counts[0], counts[1], counts[2], FromMicros(trainEnd), FromMicros(Math.Min(validationEnd, max + 1)));
+    }
+
+    private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
+
+    private static DateTimeOffset FromMicros(long us) => new(DateTime.UnixEpoch.Ticks + us * 10, TimeSpan.Zero);
+
+    private static void Run(LakeQuery lake, IEnumerable<string> statements, CancellationToken ct)
+    {
+        foreach (var statement in statements)
+        {
+            ct.ThrowIfCancellationRequested();
+            lake.Execute(statement);
+        }
+    }
+}
+
+/// <summary>
+/// The SQL of the sample stages, generated from <see cref="SampleOptions"/> (numbers and type names inlined as
+/// literals). Temp objects are prefixed <c>zt_</c>; times are microseconds since the epoch (<c>t</c>) so that window
+/// frames can say "strictly before": <c>RANGE BETWEEN w PRECEDING AND 1 PRECEDING</c>.
+/// </summary>
+internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
+{
+    public const string ParquetFormat = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)";
+    private const long MicrosPerHour = 3_600_000_000;
+
+    public static string Literal(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static string Ident(string s) => "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string Num(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string InList(IEnumerable<string> values) => "(" + string.Join(", ", values.Select(Literal)) + ")";
+
+    private IEnumerable<string> ActionTypes => o.ActionWeights.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>A behaviour event is a positive interaction: an action type, a long enough dwell, a high enough rating.</summary>
+    private string IsPositive(string alias) => string.Create(CultureInfo.InvariantCulture,
+        $"({alias}.type IN {InList(ActionTypes.Where(t => o.ActionWeights[t] > 0))} AND ({alias}.type <> 'dwell' OR coalesce({alias}.value, 0) >= {Num(o.MinDwellSeconds)}) AND ({alias}.type <> 'rating' OR coalesce({alias}.value, 0) >= {Num(o.MinRating)}))");
+
+    public string QuarantinedCount() =>
+        $"SELECT count(*) FROM events e WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))} AND EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile!)}) q WHERE q.\"offset\" = e.\"offset\")";
+
+    /// <summary>zt_ev: behaviour events (exposures and action types) minus the quarantine; zt_cat: the item catalog over time.</summary>
+    public IEnumerable<string> BaseEvents()
+    {
+        var anti = quarantineFile is null ? "" : $" AND NOT EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile)}) q WHERE q.\"offset\" = e.\"offset\")";
+        yield return $"""
+            CREATE OR REPLACE TEMP VIEW zt_ev AS
+            SELECT e."offset", e.type, e.user_id, e.item_id, e.ts, epoch_us(e.ts) AS t, e.scene, e.position, e.request_id, e.device, e.value
+            FROM events e
+            WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))}{anti}
+            """;
+        yield return """
+            CREATE OR REPLACE TEMP VIEW zt_cat AS
+            SELECT item_id, epoch_us(ts) AS t, category, tags FROM events WHERE type = 'item' AND item_id IS NOT NULL
+            """;
+    }
+
+    /// <summary>zt_samples from exposures: each action is attributed to the latest exposure of the same user and item (and request, when the action has one) at or before it, within the window.</summary>
+    public IEnumerable<string> ExposureSamples()
+    {
+        long window = o.AttributionWindowSeconds * 1_000_000L;
+        var types = ActionTypes.ToList();
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_attr AS
+            WITH exp AS (SELECT "offset", user_id, item_id, request_id, t FROM zt_ev WHERE type = 'exposure'),
+            act AS (SELECT type, user_id, item_id, request_id, t, value FROM zt_ev WHERE type <> 'exposure')
+            SELECT e."offset" AS exp_offset, a.type, a.value
+            FROM (SELECT * FROM act WHERE request_id IS NOT NULL) a ASOF JOIN exp e
+              ON a.user_id = e.user_id AND a.item_id = e.item_id AND a.request_id = e.request_id AND a.t >= e.t
+            WHERE a.t - e.t <= {window}
+            UNION ALL
+            SELECT e."offset" AS exp_offset, a.type, a.value
+            FROM (SELECT * FROM act WHERE request_id IS NULL) a ASOF JOIN exp e
+              ON a.user_id = e.user_id AND a.item_id = e.item_id AND a.t >= e.t
+            WHERE a.t - e.t <= {window}
+            """;
+
+        var flags = string.Join(",\n  ", types.Select(t => t == EventTypes.Dwell
+            ? $"max((type = 'dwell')::INTEGER) AS has_dwell, coalesce(sum(CASE WHEN type = 'dwell' THEN value END), 0) AS dwell_seconds"
+            : $"max((type = {Literal(t)})::INTEGER) AS {Ident("act_" + t)}"));
+        yield return $"CREATE OR REPLACE TEMP TABLE zt_lbl AS SELECT exp_offset,\n  {flags}\nFROM zt_attr GROUP BY exp_offset";
+
+        var actCols = types.Select(t => t == EventTypes.Dwell
+            ? $"coalesce((l.dwell_seconds >= {Num(o.MinDwellSeconds)})::INTEGER, 0) AS act_dwell, coalesce(l.dwell_seconds, 0) AS dwell_seconds"
+            : $"coalesce(l.{Ident("act_" + t)}, 0) AS {Ident("act_" + t)}");
+        var weight = string.Join(" + ", types.Select(t => t == EventTypes.Dwell
+            ? $"{Num(o.ActionWeights[t])} * coalesce((l.dwell_seconds >= {Num(o.MinDwellSeconds)})::INTEGER, 0)"
+            : $"{Num(o.ActionWeights[t])} * coalesce(l.{Ident("act_" + t)}, 0)"));
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_samples AS
+            SELECT e."offset" AS event_offset, 0 AS negative, e.user_id, e.item_id, e.ts, e.t, e.scene, e.position, e.request_id, e.device,
+              {string.Join(", ", actCols)},
+              ({weight})::DOUBLE AS weight
+            FROM zt_ev e LEFT JOIN zt_lbl l ON l.exp_offset = e."offset"
+            WHERE e.type = 'exposure'
+            """;
+        yield return "DROP TABLE zt_attr";
+        yield return "DROP TABLE zt_lbl";
+    }
+
+    /// <summary>zt_samples of a rating log: each user's first positive interaction with an item, plus popularity-sampled negatives at the same instant.</summary>
+    public IEnumerable<string> RatingSamples()
+    {
+        var weights = "CASE p.type " + string.Join(" ", ActionTypes.Select(t => $"WHEN {Literal(t)} THEN {Num(o.ActionWeights[t])}")) + " ELSE 0 END";
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_pos AS
+            SELECT p."offset", p.type, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, ({weights})::DOUBLE AS weight
+            FROM zt_ev p WHERE {IsPositive("p")}
+            QUALIFY row_number() OVER (PARTITION BY p.user_id, p.item_id ORDER BY p.t, p."offset") = 1
+            """;
+        foreach (var s in PopularityCdf("zt_pos"))
+        {
+            yield return s;
+        }
+
+        var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell
+            ? "0 AS act_dwell, 0.0 AS dwell_seconds"
+            : $"0 AS {Ident("act_" + t)}"));
+        var posCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell
+            ? "(p.type = 'dwell')::INTEGER AS act_dwell, 0.0 AS dwell_seconds"
+            : $"(p.type = {Literal(t)})::INTEGER AS {Ident("act_" + t)}"));
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_samples AS
+            SELECT p."offset" AS event_offset, 0 AS negative, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device,
+              {posCols}, p.weight
+            FROM zt_pos p
+            UNION ALL
+            SELECT d."offset", d.k, d.user_id, c.item_id, d.ts, d.t, d.scene, d.position, d.request_id, d.device, {actCols}, 0.0
+            FROM (SELECT p.*, r.k, (hash({o.Seed}, p."offset", r.k) % 4294967296)::DOUBLE / 4294967296.0 AS u
+                  FROM zt_pos p, range(1, {o.NegativesPerPositive + 1}) r(k)) d
+            ASOF JOIN zt_cdf c ON d.u < c.cum
+            WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.user_id = d.user_id AND x.item_id = c.item_id)
+            """;
+        yield return "DROP TABLE zt_pos";
+        yield return "DROP TABLE zt_cdf";
+    }
+
+    /// <summary>zt_cdf(item_id, cum): the cumulative distribution of popularity^exponent over items, in item id order.</summary>
+    private IEnumerable<string> PopularityCdf(string positives)
+    {
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_cdf AS
+            WITH pop AS (SELECT item_id, pow(count(*), {Num(o.NegativePopularityExponent)}) AS w FROM {positives} GROUP BY item_id)
+            SELECT item_id, sum(w) OVER (ORDER BY item_id ROWS UNBOUNDED PRECEDING) / sum(w) OVER () AS cum FROM pop
+            """;
+    }
+
+    /// <summary>
+    /// zt_out: zt_samples with point-in-time features, each computed only from events strictly before the sample's
+    /// time: user and item exposures/clicks/CTR per window, user–category affinity, recency, context, item attributes.
+    /// </summary>
+    public IEnumerable<string> Features(bool exposures)
+    {
+        var clickTypes = InList(o.ClickTypes);
+        var windows = o.FeatureWindowsHours.Order().ToList();
+        string Name(int h) => h % 24 == 0 ? (h / 24).ToString(CultureInfo.InvariantCulture) + "d" : h.ToString(CultureInfo.InvariantCulture) + "h";
+        string Frames(string key)
+        {
+            var sb = new StringBuilder();
+            foreach (var h in windows)
+            {
+                long w = h * MicrosPerHour;
+                sb.Append(CultureInfo.InvariantCulture, $"sum(x) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS exp_{Name(h)},\n  ");
+                sb.Append(CultureInfo.InvariantCulture, $"sum(c) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS click_{Name(h)},\n  ");
+            }
+
+            return sb.ToString();
+        }
+
+        // In exposure mode the samples are events of the timeline themselves (probe = the exposure row): no union needed.
+        string Timeline(string key, string extraEvents) => exposures
+            ? $"""
+               SELECT {key}, t, 1 AS is_event, (type = 'exposure')::INTEGER AS probe, "offset" AS event_offset, 0 AS negative,
+                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
+               {extraEvents}
+               """
+            : $"""
+               SELECT {key}, t, 1 AS is_event, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative,
+                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
+               {extraEvents}
+               UNION ALL SELECT {key}, t, 0, 1, event_offset, negative, 0, 0, 0 FROM zt_samples
+               """;
+
+        string Select(string prefix) => string.Join(", ", windows.SelectMany(h => new[]
+        {
+            $"coalesce(exp_{Name(h)}, 0)::BIGINT AS {prefix}_exp_{Name(h)}",
+            $"coalesce(click_{Name(h)}, 0)::BIGINT AS {prefix}_click_{Name(h)}",
+            $"(coalesce(click_{Name(h)}, 0) + {Num(o.CtrPrior * o.CtrPriorStrength)}) / (coalesce(exp_{Name(h)}, 0) + {Num(o.CtrPriorStrength)}) AS {prefix}_ctr_{Name(h)}",
+        }));
+
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_uf AS
+            WITH tl AS ({Timeline("user_id", "")}),
+            w AS (SELECT probe, event_offset, negative, t,
+              {Frames("user_id")}sum(c) OVER (PARTITION BY user_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS clicks_all,
+              max(CASE WHEN a = 1 THEN t END) OVER (PARTITION BY user_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_action_t
+              FROM tl)
+            SELECT event_offset, negative, {Select("u")}, coalesce(clicks_all, 0)::BIGINT AS u_clicks_all,
+              (t - last_action_t) / 1e6 AS u_secs_since_last_action
+            FROM w WHERE probe = 1
+            """;
+
+        const string catalog = "UNION ALL SELECT item_id, t, 1, 0, NULL, NULL, 0, 0, 0 FROM zt_cat";
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_if AS
+            WITH tl AS ({Timeline("item_id", catalog)}),
+            w AS (SELECT probe, event_offset, negative, t,
+              {Frames("item_id")}min(CASE WHEN is_event = 1 THEN t END) OVER (PARTITION BY item_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_t
+              FROM tl)
+            SELECT event_offset, negative, {Select("i")}, (t - first_t) / 1e6 AS i_secs_since_first_seen
+            FROM w WHERE probe = 1
+            """;
+
+        // The item's catalog entry as of the sample (latest item event strictly before it).
+        yield return """
+            CREATE OR REPLACE TEMP TABLE zt_sc AS
+            SELECT s.event_offset, s.negative, s.user_id, s.t, c.category, c.tags
+            FROM zt_samples s ASOF LEFT JOIN zt_cat c ON s.item_id = c.item_id AND s.t > c.t
+            """;
+
+        // User–category affinity: the share of the user's earlier clicks on items of the sample item's category.
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_af AS
+            WITH clicks AS (
+              SELECT k.user_id, k.t, c.category FROM (SELECT user_id, item_id, t FROM zt_ev WHERE type IN {clickTypes}) k
+              ASOF LEFT JOIN zt_cat c ON k.item_id = c.item_id AND k.t >= c.t),
+            tl AS (SELECT user_id, coalesce(category, '') AS category, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c FROM clicks
+                   UNION ALL SELECT user_id, coalesce(category, ''), t, 1, event_offset, negative, 0 FROM zt_sc)
+            SELECT event_offset, negative,
+              sum(c) OVER (PARTITION BY user_id, category ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
+            FROM tl QUALIFY probe = 1
+            """;
+
+        var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
+        var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + Name(h))));
+        var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + Name(h))));
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_out AS
+            SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
+              (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
+              s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
+              sc.category, sc.tags,
+              {uCols}, uf.u_clicks_all, uf.u_secs_since_last_action,
+              {iCols}, f.i_secs_since_first_seen,
+              CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
+            FROM zt_samples s
+            JOIN zt_uf uf USING (event_offset, negative)
+            JOIN zt_if f USING (event_offset, negative)
+            JOIN zt_sc sc USING (event_offset, negative)
+            JOIN zt_af af USING (event_offset, negative)
+            """;
+        foreach (var t in new[] { "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_samples" })
+        {
+            yield return "DROP TABLE " + t;
+        }
+    }
+
+    public IEnumerable<string> WriteSamples(string file)
+    {
+        yield return $"COPY (SELECT * FROM zt_out ORDER BY ts, event_offset, negative) TO {Literal(file)} {ParquetFormat}";
+    }
+
+    /// <summary>Recall data: zt_pos (interactions), zt_hist (histories), zt_sess (sessions), zt_rneg (negatives), each written to its file.</summary>
+    public IEnumerable<string> Recall(string historiesFile, string sessionsFile, string negativesFile)
+    {
+        // Positive interactions, with consecutive repeats of the same item (click, dwell, like on one item) collapsed.
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_pos AS
+            SELECT "offset", user_id, item_id, ts, t FROM (
+              SELECT p."offset", p.user_id, p.item_id, p.ts, p.t,
+                lag(p.item_id) OVER (PARTITION BY p.user_id ORDER BY p.t, p."offset") AS prev
+              FROM zt_ev p WHERE {IsPositive("p")})
+            WHERE prev IS NULL OR prev <> item_id
+            """;
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_hist AS
+            SELECT user_id, list(item_id ORDER BY t, "offset") AS items, list(ts ORDER BY t, "offset") AS timestamps, count(*) AS length
+            FROM (SELECT * FROM zt_pos QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY t DESC, "offset" DESC) <= {o.MaxHistoryLength})
+            GROUP BY user_id
+            """;
+        long gap = o.SessionGapSeconds * 1_000_000L;
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_sess AS
+            WITH g AS (SELECT *, CASE WHEN t - lag(t) OVER (PARTITION BY user_id ORDER BY t, "offset") <= {gap} THEN 0 ELSE 1 END AS starts FROM zt_pos),
+            s AS (SELECT *, sum(starts) OVER (PARTITION BY user_id ORDER BY t, "offset" ROWS UNBOUNDED PRECEDING) AS session FROM g)
+            SELECT user_id, session::INTEGER AS session, min(ts) AS start_ts, max(ts) AS end_ts,
+              list(item_id ORDER BY t, "offset") AS items, count(*) AS length
+            FROM s GROUP BY user_id, session
+            """;
+        foreach (var s in PopularityCdf("zt_pos"))
+        {
+            yield return s;
+        }
+
+        yield return $"""
+            CREATE OR REPLACE TEMP TABLE zt_rneg AS
+            SELECT DISTINCT h.user_id, c.item_id
+            FROM (SELECT h.user_id, r.k, (hash({o.Seed}, h.user_id, r.k) % 4294967296)::DOUBLE / 4294967296.0 AS u
+                  FROM zt_hist h, range(1, {o.RecallNegativesPerUser + 1}) r(k)) h
+            ASOF JOIN zt_cdf c ON h.u < c.cum
+            WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.user_id = h.user_id AND x.item_id = c.item_id)
+            """;
+        yield return $"COPY (SELECT * FROM zt_hist ORDER BY user_id) TO {Literal(historiesFile)} {ParquetFormat}";
+        yield return $"COPY (SELECT * FROM zt_sess ORDER BY user_id, session) TO {Literal(sessionsFile)} {ParquetFormat}";
+        yield return $"COPY (SELECT * FROM zt_rneg ORDER BY user_id, item_id) TO {Literal(negativesFile)} {ParquetFormat}";
+    }
+
+    public static IEnumerable<string> Cleanup()
+    {
+        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_out", "zt_hist", "zt_sess", "zt_rneg" })
+        {
+            yield return "DROP TABLE IF EXISTS " + t;
+        }
+
+        yield return "DROP VIEW IF EXISTS zt_ev";
+        yield return "DROP VIEW IF EXISTS zt_cat";
+    }
+}
