@@ -41,6 +41,8 @@ internal static class ZtCommand
         root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(JobsCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
+        root.Subcommands.Add(DatasetsCommands.Build());
+        root.Subcommands.Add(PipelineCommands.Build());
         return root;
     }
 

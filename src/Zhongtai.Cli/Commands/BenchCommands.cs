@@ -107,6 +107,7 @@ internal static class BenchCommands
             return Task.CompletedTask;
         });
         bench.Subcommands.Add(graph);
+        bench.Subcommands.Add(PipelineCommands.BuildBench());
         return bench;
     }
 }

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Zhongtai.Datasets;
+using Zhongtai.Demo;
+using Zhongtai.Lake;
+using Zhongtai.Meta;
+
+namespace Zhongtai.Pipeline;
+
+/// <summary>Options of <see cref="PipelineBench"/>.</summary>
+public sealed class PipelineBenchOptions
+{
+    /// <summary>Demo-world events to generate (the stream is cut there). Default 10,000,000.</summary>
+    public long Events { get; set; } = 10_000_000;
+
+    /// <summary>DuckDB memory limit. Default "2GB".</summary>
+    public string MemoryLimit { get; set; } = "2GB";
+
+    /// <summary>DuckDB threads; 0 = one per core. Default 0.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Scratch directory; default a new one under the temp folder.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Keep the scratch directory after the run. Default false.</summary>
+    public bool Keep { get; set; }
+
+    /// <summary>Demo-world seed. Default 42.</summary>
+    public long Seed { get; set; } = 42;
+}
+
+/// <summary>What <see cref="PipelineBench"/> measured.</summary>
+public sealed record PipelineBenchResult(
+    long Events, double GenerateAndExportSeconds, long SampleRows, double SamplesSeconds, double EventsPerSecond, double SampleRowsPerSecond,
+    long PeakWorkingSetBytes, string MemoryLimit, int Threads, PipelineReport Pipeline);
+
+/// <summary>
+/// The pipeline benchmark: generates a demo world (at the scale that gives the asked number of events, over 7 days)
+/// straight into a lake, then runs the pipeline over it (no export, no anti-cheat) and reports rows/s and peak memory.
+/// </summary>
+public static class PipelineBench
+{
+    /// <summary>Demo events per unit of scale over 7 days (measured: about 250,000).</summary>
+    private const double EventsPerScale = 250_000;
+
+    public static async Task<PipelineBenchResult> RunAsync(PipelineBenchOptions options, Action<string>? log, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var dir = options.Directory ?? Path.Combine(Path.GetTempPath(), "zt-bench-pipeline-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(dir);
+        try
+        {
+            var lakeDir = Path.Combine(dir, "lake");
+            var sw = Stopwatch.StartNew();
+            if (LakeExporter.ReadCheckpoint(lakeDir).TotalRows < options.Events)
+            {
+                if (System.IO.Directory.Exists(lakeDir))
+                {
+                    System.IO.Directory.Delete(lakeDir, recursive: true);
+                }
+
+                var world = DemoWorld.Generate(new DemoWorldOptions { Scale = options.Events / EventsPerScale * 1.05, Days = 7, Seed = options.Seed });
+                log?.Invoke($"generating {options.Events:N0} demo events into {lakeDir}");
+                var export = await new LakeExporter(new LakeExportOptions { FlushToDisk = false })
+                    .ExportAsync(lakeDir, world.Events(ct).Take((int)Math.Min(options.Events, int.MaxValue)).Select((e, i) => ((long)i, e)), ct).ConfigureAwait(false);
+                log?.Invoke($"exported {export.Rows:N0} events into {export.Files:N0} files in {sw.Elapsed.TotalSeconds:F1} s");
+            }
+
+            double generate = sw.Elapsed.TotalSeconds;
+            var registry = new DatasetRegistry(MetaStore.Open(Path.Combine(dir, "meta.db")), Path.Combine(dir, "project"), "bench", TimeProvider.System);
+            var pipeline = new PipelineOptions { Export = false, DuckDbMemoryLimit = options.MemoryLimit, DuckDbThreads = options.Threads };
+            var report = await new PipelineRunner(registry, pipeline).RunAsync(lakeDir, null, new LogProgress(log), ct).ConfigureAwait(false);
+            var samples = report.Stages.Single(s => s.Stage == "samples");
+            long events = LakeExporter.ReadCheckpoint(lakeDir).TotalRows;
+            return new PipelineBenchResult(events, generate, samples.Counts["samples"], samples.Seconds, events / samples.Seconds,
+                samples.Counts["samples"] / samples.Seconds, report.PeakWorkingSetBytes, options.MemoryLimit,
+                options.Threads > 0 ? options.Threads : Environment.ProcessorCount, report);
+        }
+        finally
+        {
+            if (!options.Keep && options.Directory is null)
+            {
+                System.IO.Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private sealed class LogProgress(Action<string>? log) : IProgress<string>
+    {
+        private readonly Stopwatch _sw = Stopwatch.StartNew();
+
+        public void Report(string value) => log?.Invoke($"[{_sw.Elapsed.TotalSeconds,6:F1} s] {value}");
+    }
+}
