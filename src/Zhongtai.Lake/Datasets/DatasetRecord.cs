@@ -18,7 +18,7 @@ public sealed record DatasetLineage
     public IReadOnlyList<string> Inputs { get; init; } = [];
 }
 
-/// <summary>Statistics of one column (from DuckDB <c>SUMMARIZE</c>): min and max as text, nulls, approximate distinct count.</summary>
+/// <summary>Statistics of one column (one DuckDB scan: min, max, count, approx_count_distinct): min and max as text, nulls, approximate distinct count.</summary>
 public sealed record ColumnStats(string Name, string Type, string? Min, string? Max, long Nulls, long DistinctApprox);
 
 /// <summary>One table of a dataset: a Parquet file <c>&lt;name&gt;.parquet</c> in the dataset's directory.</summary>

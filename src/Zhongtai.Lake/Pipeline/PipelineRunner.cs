@@ -29,6 +29,9 @@ public sealed class PipelineRunner
         _antiCheat = antiCheat;
     }
 
+    /// <summary>Receives each SQL statement's first line and seconds (see <see cref="SampleBuilder.Trace"/>). Default none.</summary>
+    public Action<string, double>? Trace { get; set; }
+
     /// <summary>Runs the pipeline on a project: exports its log to its lake (unless <see cref="PipelineOptions.Export"/> is off), then the rest.</summary>
     public Task<PipelineReport> RunAsync(Project project, IProgress<string>? progress = null, CancellationToken ct = default)
     {
@@ -94,7 +97,7 @@ public sealed class PipelineRunner
                 quarantineFile = Path.GetFullPath(external);
             }
 
-            var builder = new SampleBuilder(_options.Samples);
+            var builder = new SampleBuilder(_options.Samples) { Trace = Trace };
             var sampleLineage = lakeLineage with { Inputs = inputs };
             var sampleConfig = new { samples = _options.Samples, quarantine = quarantineFile is null ? null : Checksum(quarantineFile) };
 

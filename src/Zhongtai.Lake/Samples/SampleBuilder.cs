@@ -35,6 +35,9 @@ public sealed class SampleBuilder
         _options.Validate();
     }
 
+    /// <summary>Receives each statement's first line and its seconds (for benchmarks and slow-run diagnosis). Default none.</summary>
+    public Action<string, double>? Trace { get; set; }
+
     /// <summary>
     /// Writes the ranking samples to <paramref name="outputFile"/> (Parquet, ordered by time). Exposures become samples
     /// labelled by the actions that follow them; a lake with no exposures (a rating log) gives each first
@@ -123,7 +126,7 @@ public sealed class SampleBuilder
         for (int i = 0; i < parts.Length; i++)
         {
             ct.ThrowIfCancellationRequested();
-            lake.Execute($"COPY ({parts[i].Item2} ORDER BY ts, event_offset, negative) TO {SampleSql.Literal(parts[i].Item1)} {SampleSql.ParquetFormat}");
+            lake.Execute($"COPY ({parts[i].Item2}) TO {SampleSql.Literal(parts[i].Item1)} {SampleSql.ParquetFormat}");
             counts[i] = lake.Scalar<long>($"SELECT count(*) FROM read_parquet({SampleSql.Literal(parts[i].Item1)})");
         }
 
@@ -134,12 +137,19 @@ public sealed class SampleBuilder
 
     private static DateTimeOffset FromMicros(long us) => new(DateTime.UnixEpoch.Ticks + us * 10, TimeSpan.Zero);
 
-    private static void Run(LakeQuery lake, IEnumerable<string> statements, CancellationToken ct)
+    private void Run(LakeQuery lake, IEnumerable<string> statements, CancellationToken ct)
     {
         foreach (var statement in statements)
         {
             ct.ThrowIfCancellationRequested();
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             lake.Execute(statement);
+            if (Trace is { } trace)
+            {
+                var line = statement.AsSpan().TrimStart();
+                int nl = line.IndexOf('\n');
+                trace((nl < 0 ? line : line[..nl]).ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
         }
     }
 }
@@ -171,18 +181,21 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
     public string QuarantinedCount() =>
         $"SELECT count(*) FROM events e WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))} AND EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile!)}) q WHERE q.\"offset\" = e.\"offset\")";
 
-    /// <summary>zt_ev: behaviour events (exposures and action types) minus the quarantine; zt_cat: the item catalog over time.</summary>
+    /// <summary>
+    /// zt_ev: behaviour events (exposures and action types) minus the quarantine, materialized once (one scan of the
+    /// lake; DuckDB spills it past its memory limit); zt_cat: the item catalog over time.
+    /// </summary>
     public IEnumerable<string> BaseEvents()
     {
         var anti = quarantineFile is null ? "" : $" AND NOT EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile)}) q WHERE q.\"offset\" = e.\"offset\")";
         yield return $"""
-            CREATE OR REPLACE TEMP VIEW zt_ev AS
+            CREATE OR REPLACE TEMP TABLE zt_ev AS
             SELECT e."offset", e.type, e.user_id, e.item_id, e.ts, epoch_us(e.ts) AS t, e.scene, e.position, e.request_id, e.device, e.value
             FROM events e
             WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))}{anti}
             """;
         yield return """
-            CREATE OR REPLACE TEMP VIEW zt_cat AS
+            CREATE OR REPLACE TEMP TABLE zt_cat AS
             SELECT item_id, epoch_us(ts) AS t, category, tags FROM events WHERE type = 'item' AND item_id IS NOT NULL
             """;
     }
@@ -343,10 +356,10 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             FROM w WHERE probe = 1
             """;
 
-        // The item's catalog entry as of the sample (latest item event strictly before it).
+        // The samples with the item's catalog entry as of the sample (latest item event strictly before it).
         yield return """
             CREATE OR REPLACE TEMP TABLE zt_sc AS
-            SELECT s.event_offset, s.negative, s.user_id, s.t, c.category, c.tags
+            SELECT s.*, c.category, c.tags
             FROM zt_samples s ASOF LEFT JOIN zt_cat c ON s.item_id = c.item_id AND s.t > c.t
             """;
 
@@ -371,14 +384,13 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
               (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
               s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
-              sc.category, sc.tags,
+              s.category, s.tags,
               {uCols}, uf.u_clicks_all, uf.u_secs_since_last_action,
               {iCols}, f.i_secs_since_first_seen,
               CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
-            FROM zt_samples s
+            FROM zt_sc s
             JOIN zt_uf uf USING (event_offset, negative)
             JOIN zt_if f USING (event_offset, negative)
-            JOIN zt_sc sc USING (event_offset, negative)
             JOIN zt_af af USING (event_offset, negative)
             """;
         foreach (var t in new[] { "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_samples" })
@@ -444,7 +456,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             yield return "DROP TABLE IF EXISTS " + t;
         }
 
-        yield return "DROP VIEW IF EXISTS zt_ev";
-        yield return "DROP VIEW IF EXISTS zt_cat";
+        yield return "DROP TABLE IF EXISTS zt_ev";
+        yield return "DROP TABLE IF EXISTS zt_cat";
     }
 }
