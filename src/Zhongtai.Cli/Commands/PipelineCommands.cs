@@ -75,17 +75,17 @@ internal static class PipelineCommands
             }
 
             Print(r.Pipeline);
-            AnsiConsole.MarkupLine($"{r.Events:N0} events: generate+export {r.GenerateAndExportSeconds:F1} s; samples {r.SampleRows:N0} rows in {r.SamplesSeconds:F1} s = [bold]{r.EventsPerSecond:N0} events/s[/], {r.SampleRowsPerSecond:N0} sample rows/s; all stages {r.Pipeline.Seconds:F1} s; peak RSS [bold]{r.PeakWorkingSetBytes / 1e9:F2} GB[/] (DuckDB memory_limit {Markup.Escape(r.MemoryLimit)}, threads {r.Threads}).");
+            AnsiConsole.MarkupLine($"{r.Events:N0} events: generate+export {r.GenerateAndExportSeconds:F1} s; samples {r.SampleRows:N0} rows in {r.SamplesSeconds:F1} s ({r.SamplesCpuSeconds:F1} CPU s) = [bold]{r.EventsPerSecond:N0} events/s[/], {r.SampleRowsPerSecond:N0} sample rows/s; all stages {r.Pipeline.Seconds:F1} s; peak RSS [bold]{r.PeakWorkingSetBytes / 1e9:F2} GB[/] (DuckDB memory_limit {Markup.Escape(r.MemoryLimit)}, threads {r.Threads}).");
         });
         return bench;
     }
 
     private static void Print(PipelineReport report)
     {
-        var table = new Table().AddColumns("stage", "seconds", "counts", "datasets");
+        var table = new Table().AddColumns("stage", "seconds", "cpu s", "counts", "datasets");
         foreach (var s in report.Stages)
         {
-            table.AddRow(Markup.Escape(s.Stage), s.Seconds.ToString("F1", CultureInfo.InvariantCulture),
+            table.AddRow(Markup.Escape(s.Stage), s.Seconds.ToString("F1", CultureInfo.InvariantCulture), s.CpuSeconds.ToString("F1", CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(" ", s.Counts.Select(c => $"{c.Key}={c.Value:N0}"))),
                 Markup.Escape(string.Join(",", s.Datasets)) + (s.Reused ? " (reused)" : ""));
         }

@@ -30,7 +30,7 @@ public sealed class PipelineBenchOptions
 
 /// <summary>What <see cref="PipelineBench"/> measured.</summary>
 public sealed record PipelineBenchResult(
-    long Events, double GenerateAndExportSeconds, long SampleRows, double SamplesSeconds, double EventsPerSecond, double SampleRowsPerSecond,
+    long Events, double GenerateAndExportSeconds, long SampleRows, double SamplesSeconds, double SamplesCpuSeconds, double EventsPerSecond, double SampleRowsPerSecond,
     long PeakWorkingSetBytes, string MemoryLimit, int Threads, PipelineReport Pipeline);
 
 /// <summary>
@@ -76,7 +76,7 @@ public static class PipelineBench
             var report = await runner.RunAsync(lakeDir, null, new LogProgress(log), ct).ConfigureAwait(false);
             var samples = report.Stages.Single(s => s.Stage == "samples");
             long events = LakeExporter.ReadCheckpoint(lakeDir).TotalRows;
-            return new PipelineBenchResult(events, generate, samples.Counts["samples"], samples.Seconds, events / samples.Seconds,
+            return new PipelineBenchResult(events, generate, samples.Counts["samples"], samples.Seconds, samples.CpuSeconds, events / samples.Seconds,
                 samples.Counts["samples"] / samples.Seconds, report.PeakWorkingSetBytes, options.MemoryLimit,
                 options.Threads > 0 ? options.Threads : Environment.ProcessorCount, report);
         }

@@ -49,28 +49,37 @@ public sealed class PipelineRunner
         var total = Stopwatch.StartNew();
         var stages = new List<StageReport>();
         _datasets.Recover();
+        TimeSpan cpuMark = TimeSpan.Zero;
+        void Mark(string stage)
+        {
+            progress?.Report(stage);
+            cpuMark = ProcessCpu();
+        }
+
+        void Add(StageReport report) => stages.Add(report with { CpuSeconds = (ProcessCpu() - cpuMark).TotalSeconds });
+
         var tempDir = Path.Combine(Path.GetTempPath(), "zt-pipeline-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(tempDir);
         try
         {
             if (export is not null)
             {
-                progress?.Report("export");
+                Mark("export");
                 var sw = Stopwatch.StartNew();
                 var counts = await export(ct).ConfigureAwait(false);
-                stages.Add(new StageReport("export", sw.Elapsed.TotalSeconds, counts, [], false));
+                Add(new StageReport("export", sw.Elapsed.TotalSeconds, counts, [], false));
             }
 
-            progress?.Report("check");
+            Mark("check");
             var check = Stopwatch.StartNew();
             var (lakeLineage, checkpoint, lakeRows) = CheckLake(lakeDirectory, tempDir);
-            stages.Add(new StageReport("check", check.Elapsed.TotalSeconds, new Dictionary<string, long> { ["events"] = lakeRows, ["lastOffset"] = checkpoint.LastOffset }, [], false));
+            Add(new StageReport("check", check.Elapsed.TotalSeconds, new Dictionary<string, long> { ["events"] = lakeRows, ["lastOffset"] = checkpoint.LastOffset }, [], false));
 
             string? quarantineFile = null;
             var inputs = new List<string>();
             if (_antiCheat is not null)
             {
-                progress?.Report(_antiCheat.Name);
+                Mark(_antiCheat.Name);
                 var sw = Stopwatch.StartNew();
                 using var draft = _datasets.Begin(_options.QuarantineDataset, "quarantine");
                 var file = draft.TablePath("quarantine");
@@ -84,7 +93,7 @@ public sealed class PipelineRunner
                 var record = _datasets.Commit(draft, new { stage = _antiCheat.Name, config = result.Config }, lakeLineage, ct);
                 quarantineFile = record.TablePath("quarantine");
                 inputs.Add(record.Id);
-                stages.Add(new StageReport(_antiCheat.Name, sw.Elapsed.TotalSeconds, new Dictionary<string, long> { ["quarantined"] = result.Quarantined }, [record.Id], record.Reused));
+                Add(new StageReport(_antiCheat.Name, sw.Elapsed.TotalSeconds, new Dictionary<string, long> { ["quarantined"] = result.Quarantined }, [record.Id], record.Reused));
             }
             else if (_options.QuarantineFile is { } external)
             {
@@ -101,7 +110,7 @@ public sealed class PipelineRunner
             var sampleLineage = lakeLineage with { Inputs = inputs };
             var sampleConfig = new { samples = _options.Samples, quarantine = quarantineFile is null ? null : Checksum(quarantineFile) };
 
-            progress?.Report("samples");
+            Mark("samples");
             var stage = Stopwatch.StartNew();
             DatasetRecord samples;
             RankingSampleResult ranking;
@@ -115,7 +124,7 @@ public sealed class PipelineRunner
                 samples = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
             }
 
-            stages.Add(new StageReport("samples", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
+            Add(new StageReport("samples", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
             {
                 ["samples"] = ranking.Rows,
                 ["positives"] = ranking.Positives,
@@ -126,7 +135,7 @@ public sealed class PipelineRunner
 
             if (_options.Recall)
             {
-                progress?.Report("recall");
+                Mark("recall");
                 stage.Restart();
                 DatasetRecord recall;
                 RecallDataResult r;
@@ -140,7 +149,7 @@ public sealed class PipelineRunner
                     recall = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
                 }
 
-                stages.Add(new StageReport("recall", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
+                Add(new StageReport("recall", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
                 {
                     ["users"] = r.Users,
                     ["interactions"] = r.Interactions,
@@ -149,7 +158,7 @@ public sealed class PipelineRunner
                 }, [recall.Id], recall.Reused));
             }
 
-            progress?.Report("splits");
+            Mark("splits");
             stage.Restart();
             DatasetRecord splits;
             SplitResult s;
@@ -164,7 +173,7 @@ public sealed class PipelineRunner
                     new DatasetLineage { FromOffset = lakeLineage.FromOffset, ToOffset = lakeLineage.ToOffset, Inputs = [samples.Id] }, ct);
             }
 
-            stages.Add(new StageReport("splits", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
+            Add(new StageReport("splits", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
             {
                 ["train"] = s.Train,
                 ["validation"] = s.Validation,
@@ -272,6 +281,12 @@ public sealed class PipelineRunner
     {
         using var fs = File.OpenRead(file);
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(fs));
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime;
     }
 
     /// <summary>Peak resident set size of this process (Linux VmHWM), 0 elsewhere.</summary>

@@ -31,7 +31,11 @@ public interface IAntiCheatStage
 }
 
 /// <summary>One stage of a run: its time, its counts, and the datasets it registered (or reused).</summary>
-public sealed record StageReport(string Stage, double Seconds, IReadOnlyDictionary<string, long> Counts, IReadOnlyList<string> Datasets, bool Reused);
+public sealed record StageReport(string Stage, double Seconds, IReadOnlyDictionary<string, long> Counts, IReadOnlyList<string> Datasets, bool Reused)
+{
+    /// <summary>CPU time of the whole process (all threads, DuckDB's included) during the stage.</summary>
+    public double CpuSeconds { get; init; }
+}
 
 /// <summary>A pipeline run.</summary>
 /// <param name="Stages">The stages, in order.</param>
