@@ -24,6 +24,13 @@ public sealed class PipelineBenchOptions
     /// <summary>Keep the scratch directory after the run. Default false.</summary>
     public bool Keep { get; set; }
 
+    /// <summary>
+    /// Sessions per user per day of the demo world. Default 4: the world's size grows with scale × sessions, and the demo's
+    /// ground-truth setup is quadratic in scale (users × items), so more sessions of fewer users reach 10M events in
+    /// seconds rather than many minutes.
+    /// </summary>
+    public double SessionsPerUserPerDay { get; set; } = 4;
+
     /// <summary>Demo-world seed. Default 42.</summary>
     public long Seed { get; set; } = 42;
 }
@@ -39,7 +46,7 @@ public sealed record PipelineBenchResult(
 /// </summary>
 public static class PipelineBench
 {
-    /// <summary>Demo events per unit of scale over 7 days (measured: about 250,000).</summary>
+    /// <summary>Demo events per unit of scale over 7 days at one session per user per day (about 250,000).</summary>
     private const double EventsPerScale = 250_000;
 
     public static async Task<PipelineBenchResult> RunAsync(PipelineBenchOptions options, Action<string>? log, CancellationToken ct)
@@ -58,7 +65,13 @@ public static class PipelineBench
                     System.IO.Directory.Delete(lakeDir, recursive: true);
                 }
 
-                var world = DemoWorld.Generate(new DemoWorldOptions { Scale = options.Events / EventsPerScale * 1.05, Days = 7, Seed = options.Seed });
+                var world = DemoWorld.Generate(new DemoWorldOptions
+                {
+                    Scale = options.Events / (EventsPerScale * options.SessionsPerUserPerDay) * 1.05,
+                    SessionsPerUserPerDay = options.SessionsPerUserPerDay,
+                    Days = 7,
+                    Seed = options.Seed,
+                });
                 log?.Invoke($"generating {options.Events:N0} demo events into {lakeDir}");
                 var export = await new LakeExporter(new LakeExportOptions { FlushToDisk = false })
                     .ExportAsync(lakeDir, world.Events(ct).Take((int)Math.Min(options.Events, int.MaxValue)).Select((e, i) => ((long)i, e)), ct).ConfigureAwait(false);
