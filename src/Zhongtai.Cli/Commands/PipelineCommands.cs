@@ -21,7 +21,7 @@ internal static class PipelineCommands
             var options = PipelineOptions.Load(host.DataDirectory);
             options.QuarantineFile = parse.GetValue(quarantine) ?? options.QuarantineFile;
             options.Export &= !parse.GetValue(noExport);
-            var runner = new PipelineRunner(DatasetsCommands.Registry(host, project.Name), options, host.Time);
+            var runner = LakeJobs.Runner(host, project, options);
             PipelineReport report;
             if (parse.GetValue(ZtCommand.Json))
             {

@@ -66,7 +66,7 @@ internal static class ServeCommands
                 }
                 else
                 {
-                    var runner = new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Training.TrainingJobHandler.Both(host), [], host.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+                    var runner = new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Pipeline.LakeJobs.Handlers(host), [], host.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
                     var job = runner.Enqueue(project.Name, Zhongtai.Training.TrainingJobHandler.Full, "{\"model\":\"als\"}", "quickstart");
                     await runner.DrainAsync(ct);
                     var done = host.Jobs.Get(job.Id);

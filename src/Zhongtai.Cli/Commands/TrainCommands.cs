@@ -12,7 +12,7 @@ internal static class TrainCommands
 {
     public static Command Build()
     {
-        var train = new Command("train", "Train a recall model as a job: evaluate it against production on a fresh holdout, gate it, register it, promote it if it passes.");
+        var train = new Command("train", "Train a model as a job (recall models from the log, rankers from the pipeline's ranking splits): evaluate it against production on a fresh holdout, gate it, register it, promote it if it passes.");
         train.Subcommands.Add(Stage("full", "Train from scratch on the full history.", incremental: false));
         train.Subcommands.Add(Stage("incremental", "Warm-start from the production version and continue on the data since.", incremental: true));
         return train;
@@ -20,9 +20,9 @@ internal static class TrainCommands
 
     private static Command Stage(string name, string description, bool incremental)
     {
-        var model = new Option<string>("--model", "-m") { Description = $"The model: {string.Join(", ", RecallTraining.Models)}.", DefaultValueFactory = _ => "als" };
+        var model = new Option<string>("--model", "-m") { Description = $"The model: {string.Join(", ", RecallTraining.Models.Concat(RankerTraining.Models))}.", DefaultValueFactory = _ => "als" };
         var factors = new Option<int?>("--factors") { Description = "Override the latent dimension for this run." };
-        var iterations = new Option<int?>("--iterations") { Description = "Override the iterations (ALS) or epochs (BPR) for this run." };
+        var iterations = new Option<int?>("--iterations") { Description = "Override the iterations (ALS) or epochs (BPR, rankers) for this run." };
         var command = new Command(name, description) { model, factors, iterations, EventsCommands.Project };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,9 +36,10 @@ internal static class TrainCommands
             if (parse.GetValue(iterations) is { } it)
             {
                 args["iterations"] = it;
+                args["epochs"] = it;
             }
 
-            var runner = new JobRunner(host.Jobs, TrainingJobHandler.Both(host), [], host.Time, NullLogger.Instance);
+            var runner = new JobRunner(host.Jobs, Zhongtai.Pipeline.LakeJobs.Handlers(host), [], host.Time, NullLogger.Instance);
             var job = runner.Enqueue(parse.GetValue(EventsCommands.Project)!, incremental ? TrainingJobHandler.Incremental : TrainingJobHandler.Full, JsonSerializer.Serialize(args), "zt train");
             var json = parse.GetValue(ZtCommand.Json);
             if (json)

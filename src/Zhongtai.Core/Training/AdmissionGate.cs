@@ -113,4 +113,27 @@ public static class AdmissionGate
 
         return new GateDecision(reasons.Count == 0, reasons);
     }
+
+    /// <summary>
+    /// Acts on a decision for a registered version: approved and promoted (or set as <c>candidate</c> awaiting approval
+    /// when <paramref name="autoPromote"/> is off), or rejected with the reasons. Returns true when it was promoted.
+    /// </summary>
+    public static bool Apply(Registry.ModelRegistry models, string model, int version, GateDecision decision, bool autoPromote)
+    {
+        if (!decision.Passed)
+        {
+            models.SetStatus(model, version, Registry.ModelStatus.Rejected, decision.Reasons);
+            return false;
+        }
+
+        models.SetStatus(model, version, Registry.ModelStatus.Approved, []);
+        if (!autoPromote)
+        {
+            models.SetAlias(model, Registry.ModelAliases.Candidate, version, "awaiting approval");
+            return false;
+        }
+
+        models.Promote(model, version, "admission gate passed");
+        return true;
+    }
 }

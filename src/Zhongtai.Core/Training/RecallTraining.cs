@@ -22,6 +22,9 @@ public sealed class TrainingOptions
 
     /// <summary>How behaviour becomes implicit feedback.</summary>
     public InteractionOptions Interactions { get; set; } = new();
+
+    /// <summary>The ranking models' training and gate.</summary>
+    public RankerTrainingOptions Ranking { get; set; } = new();
 }
 
 /// <summary>What one training run did.</summary>
@@ -125,25 +128,7 @@ public static class RecallTraining
                 [$"events@{project.Events.StartOffset}..{project.Events.NextOffset - 1}", $"holdout>={DateTimeOffset.FromUnixTimeSeconds(cutoff).ToString("O", CultureInfo.InvariantCulture)}"],
                 metrics, incremental ? production?.Version : null, incremental ? "train-incremental" : "train-full"),
             FactorModelCodec.Serialize(candidate));
-        var promoted = false;
-        if (decision.Passed)
-        {
-            project.Models.SetStatus(model, version.Version, ModelStatus.Approved, []);
-            if (options.Gate.AutoPromote)
-            {
-                project.Models.Promote(model, version.Version, "admission gate passed");
-                promoted = true;
-            }
-            else
-            {
-                project.Models.SetAlias(model, ModelAliases.Candidate, version.Version, "awaiting approval");
-            }
-        }
-        else
-        {
-            project.Models.SetStatus(model, version.Version, ModelStatus.Rejected, decision.Reasons);
-        }
-
+        var promoted = AdmissionGate.Apply(project.Models, model, version.Version, decision, options.Gate.AutoPromote);
         log(decision.Passed ? $"v{version.Version} passed the gate{(promoted ? " and is production" : "")}" : $"v{version.Version} rejected: {string.Join("; ", decision.Reasons)}");
         return new TrainingOutcome(model, incremental, version.Version, version.ParentVersion, metrics, productionMetrics, decision.Passed, decision.Reasons, promoted);
     }
