@@ -117,10 +117,31 @@ internal static class RiskCommands
             AnsiConsole.Write(table);
         });
 
+        var benchScale = new Option<double>("--scale") { Description = "Demo world scale (users and items).", DefaultValueFactory = _ => 10 };
+        var benchDays = new Option<int>("--days") { Description = "Days of behaviour (scale 10 × 28 days ≈ 10M events).", DefaultValueFactory = _ => 28 };
+        var benchDir = new Option<string>("--dir") { Description = "Scratch directory: the lake is generated there once and reused.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "zt-bench-risk") };
+        var bench = new Command("bench", "Time and peak RSS of one anti-cheat run over a large demo world (generated once into --dir/lake, labels in --dir/fraud.jsonl), then its precision/recall.") { benchScale, benchDays, benchDir };
+        bench.SetAction(async (parse, ct) =>
+        {
+            var json = parse.GetValue(ZtCommand.Json);
+            var result = await RiskBenchAsync(parse.GetValue(benchDir)!, parse.GetValue(benchScale), parse.GetValue(benchDays), AntiCheatOptionsFromEnvironment(),
+                line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+            if (json)
+            {
+                ZtCommand.WriteJson(result);
+                return;
+            }
+
+            WriteReport(result.Report);
+            AnsiConsole.MarkupLine($"Anti-cheat over [bold]{result.Events:N0}[/] events in [bold]{result.Seconds:F1} s[/] ({result.EventsPerSecond:N0} events/s) on {result.Threads} threads, DuckDB memory limit {Markup.Escape(result.MemoryLimit)}; peak RSS [bold]{result.PeakRssBytes / 1e6:N0} MB[/]{(result.PeakRssIsRunOnly ? " (of the run)" : " (of the process)")}.");
+            AnsiConsole.MarkupLine($"Precision {result.Evaluation.Precision:P2}, recall {result.Evaluation.Recall:P2}, honest events quarantined {result.Evaluation.HonestQuarantinedShare:P3}.");
+        });
+
         risk.Subcommands.Add(run);
         risk.Subcommands.Add(eval);
         risk.Subcommands.Add(release);
         risk.Subcommands.Add(list);
+        risk.Subcommands.Add(bench);
         return risk;
     }
 
@@ -144,6 +165,84 @@ internal static class RiskCommands
             .AddEnvironmentVariables("ZT__")
             .Build();
         return AntiCheatOptions.From(config);
+    }
+
+    public sealed record RiskBenchResult(long Events, double Seconds, double EventsPerSecond, long PeakRssBytes, bool PeakRssIsRunOnly,
+        string MemoryLimit, int Threads, double GenerateSeconds, RiskReport Report, RiskEvaluationResult Evaluation);
+
+    /// <summary>Generates the world into <c>dir/lake</c> unless there, then measures one run and scores it.</summary>
+    public static async Task<RiskBenchResult> RiskBenchAsync(string dir, double scale, int days, AntiCheatOptions options, Action<string> progress, CancellationToken ct)
+    {
+        var lakeDir = Path.Combine(dir, "lake");
+        var labels = Path.Combine(dir, "fraud.jsonl");
+        double generateSeconds = 0;
+        if (!File.Exists(labels))
+        {
+            progress($"generating the demo world (scale {scale}, {days} days) into {lakeDir} ...");
+            long started = TimeProvider.System.GetTimestamp();
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+
+            Directory.CreateDirectory(dir);
+            var world = Zhongtai.Demo.DemoWorld.Generate(new Zhongtai.Demo.DemoWorldOptions { Seed = 42, Scale = scale, Days = days });
+            long offset = 0;
+            await new LakeExporter(new LakeExportOptions { FlushToDisk = false }).ExportAsync(lakeDir, world.Events(ct).Select(e => (offset++, e)), ct);
+            world.Truth.WriteFraudLabels(labels + ".tmp");
+            File.Move(labels + ".tmp", labels);
+            generateSeconds = TimeProvider.System.GetElapsedTime(started).TotalSeconds;
+            progress($"{offset:N0} events in {generateSeconds:F0} s");
+        }
+
+        bool reset = ResetPeakRss();
+        var report = new AntiCheat(options).Run(lakeDir, RiskReleases.None, Path.Combine(dir, "run"), ct);
+        long peak = PeakRssBytes();
+        using var lake = LakeQuery.Open(lakeDir, options.Threads, options.MemoryLimit);
+        var evaluation = RiskEvaluation.Evaluate(lake, Path.Combine(dir, "run"), labels, options);
+        double seconds = report.ElapsedMs / 1000;
+        return new RiskBenchResult(report.EventsScanned, seconds, report.EventsScanned / Math.Max(1e-9, seconds), peak, reset,
+            options.MemoryLimit, options.Threads ?? Environment.ProcessorCount, generateSeconds, report, evaluation);
+    }
+
+    /// <summary>The <c>Risk</c> section from zhongtai.json beside the binary and ZT__ variables (no data directory).</summary>
+    private static AntiCheatOptions AntiCheatOptionsFromEnvironment() => AntiCheatOptions.From(new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "zhongtai.json"), optional: true)
+        .AddEnvironmentVariables("ZT__")
+        .Build());
+
+    /// <summary>Resets the kernel's peak-RSS mark of this process (Linux: "5" to /proc/self/clear_refs); false where unsupported.</summary>
+    private static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>VmHWM of this process (Linux), else the managed view of the peak working set.</summary>
+    private static long PeakRssBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
     }
 
     private static void WriteReport(RiskReport report)
