@@ -133,7 +133,8 @@ internal static class RiskCommands
             }
 
             WriteReport(result.Report);
-            AnsiConsole.MarkupLine($"Anti-cheat over [bold]{result.Events:N0}[/] events in [bold]{result.Seconds:F1} s[/] ({result.EventsPerSecond:N0} events/s) on {result.Threads} threads, DuckDB memory limit {Markup.Escape(result.MemoryLimit)}; peak RSS [bold]{result.PeakRssBytes / 1e6:N0} MB[/]{(result.PeakRssIsRunOnly ? " (of the run)" : " (of the process)")}.");
+            AnsiConsole.MarkupLine("Steps (ms): " + string.Join(", ", result.Report.StepsMs.Select(kv => $"{kv.Key} {kv.Value:F0}")));
+            AnsiConsole.MarkupLine($"Anti-cheat over [bold]{result.Events:N0}[/] events in [bold]{result.Seconds:F1} s[/] wall, {result.CpuSeconds:F1} s CPU ({result.EventsPerSecond:N0} events/s) on {result.Threads} threads, DuckDB memory limit {Markup.Escape(result.MemoryLimit)}; peak RSS [bold]{result.PeakRssBytes / 1e6:N0} MB[/]{(result.PeakRssIsRunOnly ? " (of the run)" : " (of the process)")}.");
             AnsiConsole.MarkupLine($"Precision {result.Evaluation.Precision:P2}, recall {result.Evaluation.Recall:P2}, honest events quarantined {result.Evaluation.HonestQuarantinedShare:P3}.");
         });
 
@@ -167,7 +168,7 @@ internal static class RiskCommands
         return AntiCheatOptions.From(config);
     }
 
-    public sealed record RiskBenchResult(long Events, double Seconds, double EventsPerSecond, long PeakRssBytes, bool PeakRssIsRunOnly,
+    public sealed record RiskBenchResult(long Events, double Seconds, double CpuSeconds, double EventsPerSecond, long PeakRssBytes, bool PeakRssIsRunOnly,
         string MemoryLimit, int Threads, double GenerateSeconds, RiskReport Report, RiskEvaluationResult Evaluation);
 
     /// <summary>Generates the world into <c>dir/lake</c> unless there, then measures one run and scores it.</summary>
@@ -196,12 +197,14 @@ internal static class RiskCommands
         }
 
         bool reset = ResetPeakRss();
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var report = new AntiCheat(options).Run(lakeDir, RiskReleases.None, Path.Combine(dir, "run"), ct);
         long peak = PeakRssBytes();
+        double cpuSeconds = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         using var lake = LakeQuery.Open(lakeDir, options.Threads, options.MemoryLimit);
         var evaluation = RiskEvaluation.Evaluate(lake, Path.Combine(dir, "run"), labels, options);
         double seconds = report.ElapsedMs / 1000;
-        return new RiskBenchResult(report.EventsScanned, seconds, report.EventsScanned / Math.Max(1e-9, seconds), peak, reset,
+        return new RiskBenchResult(report.EventsScanned, seconds, cpuSeconds, report.EventsScanned / Math.Max(1e-9, seconds), peak, reset,
             options.MemoryLimit, options.Threads ?? Environment.ProcessorCount, generateSeconds, report, evaluation);
     }
 

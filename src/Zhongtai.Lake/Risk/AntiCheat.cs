@@ -108,7 +108,16 @@ public sealed class AntiCheat
     {
         string behaviour = List(_o.BehaviourTypes), actions = List(_o.ActionTypes);
         string exposure = Lit(_o.ExposureType), click = Lit(_o.ClickType), dwell = Lit(_o.DwellType);
-        string window = Num(_o.RateWindowSeconds);
+        var steps = new Dictionary<string, double>(StringComparer.Ordinal);
+        string current = "setup";
+        long mark = _time.GetTimestamp();
+        void Step(string next)
+        {
+            ct.ThrowIfCancellationRequested();
+            long now = _time.GetTimestamp();
+            steps[current] = steps.GetValueOrDefault(current) + _time.GetElapsedTime(mark, now).TotalMilliseconds;
+            (current, mark) = (next, now);
+        }
 
         lake.Execute($"""
             CREATE OR REPLACE TEMP VIEW risk_beh AS
@@ -121,60 +130,84 @@ public sealed class AntiCheat
         lake.Execute("CREATE OR REPLACE TEMP TABLE risk_released_users AS SELECT unnest($1::VARCHAR[]) AS user_id", releases.Users.Order(StringComparer.Ordinal).ToList());
         lake.Execute("CREATE OR REPLACE TEMP TABLE risk_released_items AS SELECT unnest($1::VARCHAR[]) AS item_id", releases.Items.Order(StringComparer.Ordinal).ToList());
 
+        // One scan keeps the actions (a minority of events) with their window; the rate, coordination and item rules
+        // work on that table. Another keeps per-user counts for the CTR and dwell rules.
+        Step("scan_actions");
+        lake.Execute($"""
+            CREATE OR REPLACE TEMP TABLE risk_act AS
+            SELECT "offset", user_id, item_id, device, ip, floor(epoch(ts) / {Num(_o.RateWindowSeconds)})::BIGINT AS w
+            FROM risk_beh WHERE type IN ({actions})
+            """);
+        Step("scan_users");
+        lake.Execute($"""
+            CREATE OR REPLACE TEMP TABLE risk_users AS
+            SELECT user_id, count(*) AS n, count(*) FILTER (WHERE type = {exposure}) AS ex, count(*) FILTER (WHERE type = {click}) AS cl,
+                   count(value) FILTER (WHERE type = {dwell}) AS dwells, median(value) FILTER (WHERE type = {dwell}) AS dwell_median
+            FROM risk_beh GROUP BY user_id
+            """);
+
         // Rate bursts: actions per tumbling window, per user (the account), per device and per IP (the window's actions).
-        ct.ThrowIfCancellationRequested();
+        Step("user_rate");
         lake.Execute($"""
             INSERT INTO risk_account_hits SELECT user_id, 'user_rate' FROM (
-              SELECT user_id, floor(epoch(ts) / {window}) AS w FROM risk_beh WHERE type IN ({actions})
-              GROUP BY user_id, w HAVING count(*) > {Num(_o.UserMaxActionsPerWindow)})
+              SELECT user_id, w FROM risk_act GROUP BY user_id, w HAVING count(*) > {Num(_o.UserMaxActionsPerWindow)})
             GROUP BY user_id HAVING count(*) >= {Num(_o.UserRateMinWindows)}
             """);
         foreach (var (column, max) in new[] { ("device", _o.DeviceMaxActionsPerWindow), ("ip", _o.IpMaxActionsPerWindow) })
         {
-            ct.ThrowIfCancellationRequested();
+            Step(column + "_rate");
             var rule = Lit(column + "_rate");
             lake.Execute($"""
                 CREATE OR REPLACE TEMP TABLE risk_hot AS
-                SELECT {column} AS k, floor(epoch(ts) / {window}) AS w FROM risk_beh
-                WHERE type IN ({actions}) AND {column} IS NOT NULL GROUP BY k, w HAVING count(*) > {Num(max)}
+                SELECT {column} AS k, w FROM risk_act WHERE {column} IS NOT NULL GROUP BY k, w HAVING count(*) > {Num(max)}
                 """);
             lake.Execute($"""
-                INSERT INTO risk_event_hits SELECT b."offset", {rule} FROM risk_beh b
-                JOIN risk_hot h ON b.{column} = h.k AND floor(epoch(b.ts) / {window}) = h.w WHERE b.type IN ({actions})
+                INSERT INTO risk_event_hits SELECT a."offset", {rule} FROM risk_act a JOIN risk_hot h ON a.{column} = h.k AND a.w = h.w
                 """);
             lake.Execute($"INSERT INTO risk_entity_hits SELECT DISTINCT {Lit(column)}, k, {rule} FROM risk_hot");
         }
 
-        // A click its request never exposed (same user, request and item; the exposure no later than the click, give or take clock skew).
+        // A click its request never exposed (same user, request and item; the exposure no later than the click, give
+        // or take clock skew). Keys are 64-bit hashes of (user, request, item); exposures are first cut to the clicked keys.
         if (_o.CheckClickExposure)
         {
-            ct.ThrowIfCancellationRequested();
+            Step("click_without_exposure");
             long skewUs = (long)(_o.ExposureClockSkewSeconds * 1e6);
             lake.Execute($"""
-                INSERT INTO risk_event_hits SELECT c."offset", 'click_without_exposure' FROM risk_beh c
-                WHERE c.type = {click} AND CASE WHEN c.request_id IS NULL THEN {(_o.ClickWithoutRequestIsSuspect ? "true" : "false")}
-                  ELSE NOT EXISTS (SELECT 1 FROM risk_beh e WHERE e.type = {exposure} AND e.request_id = c.request_id
-                    AND e.user_id = c.user_id AND e.item_id IS NOT DISTINCT FROM c.item_id AND epoch_us(e.ts) <= epoch_us(c.ts) + {Num(skewUs)}) END
+                INSERT INTO risk_event_hits
+                WITH c AS MATERIALIZED (
+                       SELECT "offset", hash(user_id, request_id, item_id) AS k, epoch_us(ts) AS t, request_id IS NULL AS no_request
+                       FROM risk_beh WHERE type = {click}),
+                     e AS (SELECT k, min(t) AS t FROM (
+                             SELECT hash(user_id, request_id, item_id) AS k, epoch_us(ts) AS t FROM risk_beh
+                             WHERE type = {exposure} AND request_id IS NOT NULL) x
+                           WHERE k IN (SELECT k FROM c) GROUP BY k)
+                SELECT c."offset", 'click_without_exposure' FROM c LEFT JOIN e ON c.k = e.k
+                WHERE CASE WHEN c.no_request THEN {(_o.ClickWithoutRequestIsSuspect ? "true" : "false")}
+                           ELSE e.k IS NULL OR e.t > c.t + {Num(skewUs)} END
                 """);
         }
 
-        // Copies: the same user, item, type, request and value as the previous such event, within seconds.
-        ct.ThrowIfCancellationRequested();
+        // Copies: the same user, item, type, request and value (a 64-bit hash of them) as the previous such event, within
+        // seconds. Only keys seen more than once are ordered in time.
+        Step("duplicate");
+        lake.Execute("""
+            CREATE OR REPLACE TEMP TABLE risk_dk AS
+            SELECT "offset", hash(user_id, item_id, type, request_id, value) AS k, epoch_us(ts) AS t FROM risk_beh
+            """);
         lake.Execute($"""
             INSERT INTO risk_event_hits SELECT "offset", 'duplicate' FROM (
-              SELECT "offset", epoch_us(ts) - lag(epoch_us(ts)) OVER (
-                PARTITION BY user_id, item_id, type, request_id, value ORDER BY ts, "offset") AS gap
-              FROM risk_beh)
+              SELECT "offset", t - lag(t) OVER (PARTITION BY k ORDER BY t, "offset") AS gap
+              FROM risk_dk WHERE k IN (SELECT k FROM risk_dk GROUP BY k HAVING count(*) > 1))
             WHERE gap IS NOT NULL AND gap <= {Num((long)(_o.DuplicateWindowSeconds * 1e6))}
             """);
+        lake.Execute("DROP TABLE risk_dk");
 
         // CTR far above the population: robust z-score with the median and the MAD, over users with enough exposures.
-        ct.ThrowIfCancellationRequested();
+        Step("ctr_outlier");
         lake.Execute($"""
             INSERT INTO risk_account_hits
-            WITH u AS (SELECT user_id, count(*) FILTER (WHERE type = {exposure}) AS ex, count(*) FILTER (WHERE type = {click}) AS cl
-                       FROM risk_beh GROUP BY user_id),
-                 q AS (SELECT user_id, cl / ex AS ctr FROM u WHERE ex >= {Num(_o.CtrMinExposures)}),
+            WITH q AS (SELECT user_id, cl / ex AS ctr FROM risk_users WHERE ex >= {Num(_o.CtrMinExposures)}),
                  s AS (SELECT median(ctr) AS med FROM q),
                  m AS (SELECT median(abs(q.ctr - s.med)) AS mad FROM q, s)
             SELECT q.user_id, 'ctr_outlier' FROM q, s, m
@@ -182,27 +215,26 @@ public sealed class AntiCheat
             """);
 
         // Dwell: single inhuman values, and accounts whose typical dwell is too short to have read anything.
-        ct.ThrowIfCancellationRequested();
+        Step("dwell");
         lake.Execute($"""
             INSERT INTO risk_event_hits SELECT "offset", 'inhuman_dwell' FROM risk_beh
             WHERE type = {dwell} AND value IS NOT NULL AND (value < {Num(_o.MinDwellSeconds)} OR value > {Num(_o.MaxDwellSeconds)})
             """);
         lake.Execute($"""
-            INSERT INTO risk_account_hits SELECT user_id, 'short_dwell_user' FROM risk_beh
-            WHERE type = {dwell} AND value IS NOT NULL GROUP BY user_id
-            HAVING count(*) >= {Num(_o.UserDwellMinEvents)} AND median(value) < {Num(_o.UserMedianDwellBelowSeconds)}
+            INSERT INTO risk_account_hits SELECT user_id, 'short_dwell_user' FROM risk_users
+            WHERE dwells >= {Num(_o.UserDwellMinEvents)} AND dwell_median < {Num(_o.UserMedianDwellBelowSeconds)}
             """);
 
         // Coordinated groups: several accounts on one device (or IP) acting on the same items, and mostly on those.
         foreach (var column in new[] { "device", "ip" })
         {
-            ct.ThrowIfCancellationRequested();
+            Step("coordinated_" + column);
             string minAccounts = Num(_o.CoordinationMinAccounts);
             var rule = Lit("coordinated_" + column);
             lake.Execute($"""
                 CREATE OR REPLACE TEMP TABLE risk_coord AS
-                WITH a AS (SELECT {column} AS k, user_id, item_id, count(*) AS n FROM risk_beh
-                           WHERE type IN ({actions}) AND {column} IS NOT NULL AND item_id IS NOT NULL GROUP BY k, user_id, item_id),
+                WITH a AS (SELECT {column} AS k, user_id, item_id, count(*) AS n FROM risk_act
+                           WHERE {column} IS NOT NULL AND item_id IS NOT NULL GROUP BY k, user_id, item_id),
                      ku AS (SELECT k FROM a GROUP BY k HAVING count(DISTINCT user_id) >= {minAccounts}),
                      ak AS (SELECT a.* FROM a SEMI JOIN ku ON a.k = ku.k),
                      ki AS (SELECT k, item_id FROM ak GROUP BY k, item_id HAVING count(*) >= {minAccounts}),
@@ -217,63 +249,68 @@ public sealed class AntiCheat
             lake.Execute($"INSERT INTO risk_entity_hits SELECT DISTINCT {Lit(column)}, k, {rule} FROM risk_coord");
         }
 
-        // Scripted or crawler user agents: matched once per distinct agent, then joined.
-        ct.ThrowIfCancellationRequested();
+        // Scripted or crawler user agents: counted per (user, agent), matched once per distinct agent; the events
+        // themselves are flagged in the quarantine scan below.
+        Step("bot_user_agent");
+        lake.Execute("CREATE OR REPLACE TEMP TABLE risk_user_ua AS SELECT user_id, user_agent, count(*) AS n FROM risk_beh GROUP BY user_id, user_agent");
         var patterns = _o.BotUserAgentPatterns.Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
         lake.Execute(patterns.Count == 0
             ? "CREATE OR REPLACE TEMP TABLE risk_bot_ua (ua VARCHAR)"
             : $"""
               CREATE OR REPLACE TEMP TABLE risk_bot_ua AS SELECT ua FROM (
-                SELECT DISTINCT user_agent AS ua FROM risk_beh WHERE user_agent IS NOT NULL)
+                SELECT DISTINCT user_agent AS ua FROM risk_user_ua WHERE user_agent IS NOT NULL)
               WHERE regexp_matches(lower(ua), {Lit(AlternationOf(patterns))})
               """);
-        lake.Execute("""INSERT INTO risk_event_hits SELECT b."offset", 'bot_user_agent' FROM risk_beh b SEMI JOIN risk_bot_ua u ON b.user_agent = u.ua""");
         lake.Execute($"""
             INSERT INTO risk_account_hits SELECT user_id, 'bot_user_agent_account' FROM (
-              SELECT b.user_id, count(*) AS n, count(u.ua) AS bot FROM risk_beh b LEFT JOIN risk_bot_ua u ON b.user_agent = u.ua GROUP BY b.user_id)
+              SELECT x.user_id, sum(x.n) AS n, coalesce(sum(x.n) FILTER (WHERE u.ua IS NOT NULL), 0) AS bot
+              FROM risk_user_ua x LEFT JOIN risk_bot_ua u ON x.user_agent = u.ua GROUP BY x.user_id)
             WHERE bot > 0 AND bot >= {Num(_o.BotUserAgentAccountShare)} * n
             """);
 
         // Items mainly promoted by the accounts flagged so far; then accounts that mostly promote those items.
-        ct.ThrowIfCancellationRequested();
-        FlagItems(lake, actions);
+        Step("items");
+        FlagItems(lake);
         lake.Execute($"""
-            INSERT INTO risk_account_hits SELECT b.user_id, 'promotes_flagged_items' FROM risk_beh b
-            LEFT JOIN risk_items i ON b.item_id = i.item_id
-            WHERE b.type IN ({actions}) GROUP BY b.user_id
+            INSERT INTO risk_account_hits SELECT a.user_id, 'promotes_flagged_items' FROM risk_act a
+            LEFT JOIN risk_items i ON a.item_id = i.item_id GROUP BY a.user_id
             HAVING count(*) >= {Num(_o.PromoterMinActions)} AND count(i.item_id) >= {Num(_o.PromoterMinShare)} * count(*)
             """);
-        FlagItems(lake, actions);
+        FlagItems(lake);
 
-        // The quarantine: (offset, rule) pairs from event rules and from the flagged accounts' behaviour events.
-        ct.ThrowIfCancellationRequested();
+        // The quarantine: one scan joining each behaviour event with its account's rules, its own event rules and
+        // whether its user agent is a bot's.
+        Step("quarantine");
+        lake.Execute("CREATE OR REPLACE TEMP TABLE risk_acc_rules AS SELECT user_id, list(rule) AS rules FROM risk_accounts GROUP BY user_id");
+        lake.Execute("""CREATE OR REPLACE TEMP TABLE risk_ev_rules AS SELECT "offset", list(DISTINCT rule) AS rules FROM risk_event_hits GROUP BY "offset" """);
         lake.Execute("""
-            CREATE OR REPLACE TEMP TABLE risk_q AS
-            SELECT "offset", rule FROM risk_event_hits
-            UNION
-            SELECT b."offset", a.rule FROM risk_beh b JOIN risk_accounts a ON b.user_id = a.user_id
+            CREATE OR REPLACE TEMP TABLE risk_qt AS
+            SELECT b."offset", b.id, b.type, b.user_id, b.item_id, b.ts, b.device, b.ip,
+                   array_to_string(list_sort(list_distinct(
+                     coalesce(a.rules, []::VARCHAR[]) || coalesce(e.rules, []::VARCHAR[])
+                     || CASE WHEN u.ua IS NULL THEN []::VARCHAR[] ELSE ['bot_user_agent'] END)), ',') AS rules
+            FROM risk_beh b
+            LEFT JOIN risk_acc_rules a ON b.user_id = a.user_id
+            LEFT JOIN risk_ev_rules e ON b."offset" = e."offset"
+            LEFT JOIN risk_bot_ua u ON b.user_agent = u.ua
+            WHERE a.user_id IS NOT NULL OR e."offset" IS NOT NULL OR u.ua IS NOT NULL
             """);
         var quarantinePath = Path.Combine(dir, QuarantineFile);
         lake.Execute($"""
-            COPY (
-              SELECT b."offset", b.id, b.type, b.user_id, b.item_id, b.ts, r.rules
-              FROM (SELECT "offset", array_to_string(list_sort(list_distinct(list(rule))), ',') AS rules FROM risk_q GROUP BY "offset") r
-              JOIN risk_beh b ON b."offset" = r."offset"
-              ORDER BY b."offset"
-            ) TO {Lit(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)
+            COPY (SELECT "offset", id, type, user_id, item_id, ts, rules FROM risk_qt ORDER BY "offset")
+            TO {Lit(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)
             """);
 
-        ct.ThrowIfCancellationRequested();
+        Step("entities");
         var entitiesPath = Path.Combine(dir, EntitiesFile);
         lake.Execute($"""
             COPY (
-              WITH qe AS (SELECT b.user_id, b.device, b.ip FROM (SELECT DISTINCT "offset" FROM risk_q) q JOIN risk_beh b ON b."offset" = q."offset"),
-                   users AS (SELECT 'user' AS kind, a.user_id AS entity, array_to_string(list_sort(list_distinct(list(a.rule))), ',') AS rules
+              WITH users AS (SELECT 'user' AS kind, a.user_id AS entity, array_to_string(list_sort(list_distinct(list(a.rule))), ',') AS rules
                              FROM risk_accounts a GROUP BY a.user_id),
-                   user_events AS (SELECT user_id, count(*) AS n FROM qe GROUP BY user_id),
+                   user_events AS (SELECT user_id, count(*) AS n FROM risk_qt GROUP BY user_id),
                    nets AS (SELECT kind, entity, array_to_string(list_sort(list_distinct(list(rule))), ',') AS rules FROM risk_entity_hits GROUP BY kind, entity),
-                   device_events AS (SELECT 'device' AS kind, device AS entity, count(*) AS n FROM qe WHERE device IS NOT NULL GROUP BY device),
-                   ip_events AS (SELECT 'ip' AS kind, ip AS entity, count(*) AS n FROM qe WHERE ip IS NOT NULL GROUP BY ip)
+                   device_events AS (SELECT 'device' AS kind, device AS entity, count(*) AS n FROM risk_qt WHERE device IS NOT NULL GROUP BY device),
+                   ip_events AS (SELECT 'ip' AS kind, ip AS entity, count(*) AS n FROM risk_qt WHERE ip IS NOT NULL GROUP BY ip)
               SELECT kind, entity, rules, coalesce(n, 0)::BIGINT AS events FROM users LEFT JOIN user_events ue ON ue.user_id = users.entity
               UNION ALL
               SELECT 'item', item_id, {Lit(ItemRule)}, flagged::BIGINT FROM risk_items
@@ -285,7 +322,8 @@ public sealed class AntiCheat
             """);
 
         // The report.
-        var ruleEvents = lake.Rows("SELECT rule, count(*) FROM risk_q GROUP BY rule")
+        Step("report");
+        var ruleEvents = lake.Rows("SELECT rule, count(*) FROM (SELECT unnest(string_split(rules, ',')) AS rule FROM risk_qt) GROUP BY rule")
             .ToDictionary(r => (string)r[0]!, r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
         var accountEntities = lake.Rows("SELECT rule, count(*) FROM risk_accounts GROUP BY rule")
             .ToDictionary(r => (string)r[0]!, r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
@@ -293,12 +331,13 @@ public sealed class AntiCheat
             .ToDictionary(r => (string)r[0]!, r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
         var kinds = lake.Rows("SELECT kind, count(DISTINCT entity) FROM risk_entity_hits GROUP BY kind")
             .ToDictionary(r => (string)r[0]!, r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        long botAgents = lake.Scalar<long>("SELECT count(*) FROM risk_bot_ua");
         var report = new RiskReport
         {
             LakeOffset = lake.Checkpoint.LastOffset,
             EventsScanned = lake.Scalar<long>("SELECT count(*) FROM events"),
-            BehaviourEvents = lake.Scalar<long>("SELECT count(*) FROM risk_beh"),
-            EventsQuarantined = lake.Scalar<long>("""SELECT count(DISTINCT "offset") FROM risk_q"""),
+            BehaviourEvents = lake.Scalar<long>("SELECT coalesce(sum(n), 0)::BIGINT FROM risk_users"),
+            EventsQuarantined = lake.Scalar<long>("SELECT count(*) FROM risk_qt"),
             UsersFlagged = lake.Scalar<long>("SELECT count(DISTINCT user_id) FROM risk_accounts"),
             ItemsFlagged = lake.Scalar<long>("SELECT count(*) FROM risk_items"),
             DevicesFlagged = kinds.GetValueOrDefault("device"),
@@ -306,15 +345,18 @@ public sealed class AntiCheat
             UsersReleased = lake.Scalar<long>("SELECT count(DISTINCT user_id) FROM risk_account_hits SEMI JOIN risk_released_users USING (user_id)"),
             ItemsReleased = lake.Scalar<long>("SELECT count(*) FROM risk_items_all SEMI JOIN risk_released_items USING (item_id)"),
             Rules = [.. Rules.Select(r => new RuleHits(r.Rule, r.Level, ruleEvents.GetValueOrDefault(r.Rule),
-                r.Level == RuleLevel.Account ? accountEntities.GetValueOrDefault(r.Rule) : netEntities.GetValueOrDefault(r.Rule)))],
-            ElapsedMs = _time.GetElapsedTime(started).TotalMilliseconds,
+                r.Level == RuleLevel.Account ? accountEntities.GetValueOrDefault(r.Rule)
+                : r.Rule == "bot_user_agent" ? botAgents : netEntities.GetValueOrDefault(r.Rule)))],
+            ElapsedMs = 0,
         };
+        Step("done");
+        report = report with { ElapsedMs = _time.GetElapsedTime(started).TotalMilliseconds, StepsMs = steps };
         File.WriteAllBytes(Path.Combine(dir, ReportFile), JsonSerializer.SerializeToUtf8Bytes(report, ReportJson));
         return report;
     }
 
     /// <summary>(Re)computes the flagged accounts (account hits less releases) and the items they mainly promote (less releases).</summary>
-    private void FlagItems(LakeQuery lake, string actions)
+    private void FlagItems(LakeQuery lake)
     {
         lake.Execute("""
             CREATE OR REPLACE TEMP TABLE risk_accounts AS
@@ -322,9 +364,9 @@ public sealed class AntiCheat
             """);
         lake.Execute($"""
             CREATE OR REPLACE TEMP TABLE risk_items_all AS
-            SELECT b.item_id, count(f.user_id) AS flagged, count(*) AS total FROM risk_beh b
-            LEFT JOIN (SELECT DISTINCT user_id FROM risk_accounts) f ON b.user_id = f.user_id
-            WHERE b.type IN ({actions}) AND b.item_id IS NOT NULL GROUP BY b.item_id
+            SELECT a.item_id, count(f.user_id) AS flagged, count(*) AS total FROM risk_act a
+            LEFT JOIN (SELECT DISTINCT user_id FROM risk_accounts) f ON a.user_id = f.user_id
+            WHERE a.item_id IS NOT NULL GROUP BY a.item_id
             HAVING count(f.user_id) >= {Num(_o.FlaggedItemMinActions)} AND count(f.user_id) >= {Num(_o.FlaggedItemMinShare)} * count(*)
             """);
         lake.Execute("CREATE OR REPLACE TEMP TABLE risk_items AS SELECT * FROM risk_items_all ANTI JOIN risk_released_items USING (item_id)");
@@ -332,7 +374,8 @@ public sealed class AntiCheat
 
     private static void Cleanup(LakeQuery lake)
     {
-        foreach (var table in new[] { "risk_event_hits", "risk_account_hits", "risk_entity_hits", "risk_released_users", "risk_released_items", "risk_hot", "risk_coord", "risk_bot_ua", "risk_accounts", "risk_items_all", "risk_items", "risk_q" })
+        foreach (var table in new[] { "risk_event_hits", "risk_account_hits", "risk_entity_hits", "risk_released_users", "risk_released_items", "risk_act", "risk_users",
+            "risk_hot", "risk_dk", "risk_coord", "risk_user_ua", "risk_bot_ua", "risk_accounts", "risk_items_all", "risk_items", "risk_acc_rules", "risk_ev_rules", "risk_qt" })
         {
             try
             {

@@ -52,6 +52,9 @@ public sealed record RiskReport
     /// <summary>Wall time of the run, in milliseconds.</summary>
     public required double ElapsedMs { get; init; }
 
+    /// <summary>Wall time per step (rule or phase), in milliseconds, for finding the slow one.</summary>
+    public IReadOnlyDictionary<string, double> StepsMs { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
     /// <summary>Share of behaviour events quarantined.</summary>
     public double QuarantinedShare => BehaviourEvents == 0 ? 0 : (double)EventsQuarantined / BehaviourEvents;
 }

@@ -10,7 +10,7 @@ namespace Zhongtai.Tests.Risk;
 /// <summary>The anti-cheat end to end on small demo worlds: quality against the planted fraud, releases, atomic output, errors.</summary>
 public sealed class AntiCheatTests
 {
-    private static readonly DemoWorldOptions SmallWorld = new() { Seed = 42, Scale = 0.3, Days = 3 };
+    private static readonly DemoWorldOptions SmallWorld = new() { Seed = 42, Scale = 0.2, Days = 2 };
 
     /// <summary>Exports a demo world to <c>DIR/lake</c> and writes its labels to <c>DIR/fraud.jsonl</c>.</summary>
     private static (string Lake, string Labels, GroundTruth Truth) Demo(TempDirectory dir, DemoWorldOptions options)

@@ -17,7 +17,8 @@ internal sealed class RiskScenario : IDisposable
     {
         Seed = 3,
         Scale = 0.1,
-        Days = 2,
+        Days = 1,
+        SessionsPerUserPerDay = 3,
         InjectFraud = false,
         ClickWithoutExposureRate = 0,
         DuplicateBurstRate = 0,
@@ -27,8 +28,8 @@ internal sealed class RiskScenario : IDisposable
     private readonly List<Event> _planted = [];
     private int _next;
 
-    /// <summary>Noon of the world's second day: planted behaviour goes from here on.</summary>
-    public DateTimeOffset Noon { get; } = HonestWorld.Start.AddDays(1).AddHours(12);
+    /// <summary>Noon of the world's day: planted behaviour goes around here.</summary>
+    public DateTimeOffset Noon { get; } = HonestWorld.Start.AddHours(12);
 
     public string Root => _dir.Path;
 
