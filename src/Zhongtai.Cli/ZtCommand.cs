@@ -40,6 +40,7 @@ internal static class ZtCommand
         root.Subcommands.Add(TrainCommands.Build());
         root.Subcommands.Add(ModelsCommands.Build());
         root.Subcommands.Add(JobsCommands.Build());
+        root.Subcommands.Add(RiskCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
         root.Subcommands.Add(DatasetsCommands.Build());
         root.Subcommands.Add(PipelineCommands.Build());
