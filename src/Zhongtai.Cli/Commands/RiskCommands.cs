@@ -158,15 +158,7 @@ internal static class RiskCommands
     }
 
     /// <summary>The <c>Risk</c> section from the same sources as the host's options (zhongtai.json beside the binary and in the data directory, ZT__ variables).</summary>
-    public static AntiCheatOptions LoadOptions(ZhongtaiHost host)
-    {
-        var config = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "zhongtai.json"), optional: true)
-            .AddJsonFile(Path.Combine(host.DataDirectory, "zhongtai.json"), optional: true)
-            .AddEnvironmentVariables("ZT__")
-            .Build();
-        return AntiCheatOptions.From(config);
-    }
+    public static AntiCheatOptions LoadOptions(ZhongtaiHost host) => AntiCheatOptions.From(ZhongtaiConfiguration.Build(host.DataDirectory));
 
     public sealed record RiskBenchResult(long Events, double Seconds, double CpuSeconds, double EventsPerSecond, long PeakRssBytes, bool PeakRssIsRunOnly,
         string MemoryLimit, int Threads, double GenerateSeconds, RiskReport Report, RiskEvaluationResult Evaluation);

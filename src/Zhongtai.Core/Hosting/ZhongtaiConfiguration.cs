@@ -16,15 +16,21 @@ public static class ZhongtaiConfiguration
             .AddEnvironmentVariables("ZT__")
             .Build();
         var data = dataDirectory ?? baseConfig["DataDirectory"] ?? "data";
-        var config = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "zhongtai.json"), optional: true)
-            .AddJsonFile(Path.GetFullPath(Path.Combine(data, "zhongtai.json")), optional: true)
-            .AddEnvironmentVariables("ZT__")
-            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["DataDirectory"] = data })
-            .Build();
+        var config = Build(data, new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>()) { ["DataDirectory"] = data });
         var options = new ZhongtaiOptions();
         config.Bind(options, o => o.ErrorOnUnknownConfiguration = false);
         return options;
     }
+
+    /// <summary>
+    /// The layered configuration of a data directory, for modules that bind their own sections (e.g. <c>Pipeline</c>,
+    /// <c>Risk</c>) from the same sources as the host's options.
+    /// </summary>
+    public static IConfiguration Build(string dataDirectory, IDictionary<string, string?>? overrides = null) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "zhongtai.json"), optional: true)
+            .AddJsonFile(Path.GetFullPath(Path.Combine(dataDirectory, "zhongtai.json")), optional: true)
+            .AddEnvironmentVariables("ZT__")
+            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
+            .Build();
 }

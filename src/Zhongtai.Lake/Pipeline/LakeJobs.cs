@@ -2,6 +2,7 @@ using System.Text.Json;
 using Zhongtai.Datasets;
 using Zhongtai.Hosting;
 using Zhongtai.Jobs;
+using Zhongtai.Risk;
 using Zhongtai.Training;
 
 namespace Zhongtai.Pipeline;
@@ -29,8 +30,14 @@ public static class LakeJobs
     public static DatasetRegistry Datasets(ZhongtaiHost host, Project project) => new(host.Meta, project.Directory, project.Name, host.Time);
 
     /// <summary>A pipeline runner for a project with the host's options (section <c>Pipeline</c>) and the anti-cheat stage.</summary>
-    public static PipelineRunner Runner(ZhongtaiHost host, Project project, PipelineOptions? options = null) =>
-        new(Datasets(host, project), options ?? PipelineOptions.Load(host.DataDirectory), host.Time);
+    public static PipelineRunner Runner(ZhongtaiHost host, Project project, PipelineOptions? options = null)
+    {
+        options ??= PipelineOptions.Load(host.DataDirectory);
+        var antiCheat = options.AntiCheat && options.QuarantineFile is null
+            ? new AntiCheatStage(project.Directory, AntiCheatOptions.From(ZhongtaiConfiguration.Build(host.DataDirectory)), host.Time)
+            : null;
+        return new(Datasets(host, project), options, host.Time, antiCheat);
+    }
 }
 
 /// <summary>Runs <c>pipeline-run</c> jobs (no arguments): export → anti-cheat → samples → recall data → splits.</summary>

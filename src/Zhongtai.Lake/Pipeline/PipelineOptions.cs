@@ -19,6 +19,9 @@ public sealed class PipelineOptions
     /// <summary>Export the event log to the lake first (what the lake lacks). Default true.</summary>
     public bool Export { get; set; } = true;
 
+    /// <summary>Run the anti-cheat stage (section <c>Risk</c>) and leave its quarantine out of the samples; ignored when <see cref="QuarantineFile"/> is given. Default true.</summary>
+    public bool AntiCheat { get; set; } = true;
+
     /// <summary>Build the recall data (histories, sessions, negatives). Default true.</summary>
     public bool Recall { get; set; } = true;
 
@@ -54,12 +57,7 @@ public sealed class PipelineOptions
     /// </summary>
     public static PipelineOptions Load(string dataDirectory, IDictionary<string, string?>? overrides = null)
     {
-        var config = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "zhongtai.json"), optional: true)
-            .AddJsonFile(Path.GetFullPath(Path.Combine(dataDirectory, "zhongtai.json")), optional: true)
-            .AddEnvironmentVariables("ZT__")
-            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
-            .Build();
+        var config = Zhongtai.Hosting.ZhongtaiConfiguration.Build(dataDirectory, overrides);
         var options = new PipelineOptions();
         config.GetSection(Section).Bind(options);
         return options;
