@@ -157,7 +157,12 @@ internal static class ExperimentsCommands
         throw new ArgumentException($"--since '{text}' is neither an ISO 8601 time nor an age such as 24h or 7d.");
     }
 
-    private static long Long(object? value) => value is null ? 0 : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    private static long Long(object? value) => value switch
+    {
+        null => 0,
+        System.Numerics.BigInteger big => (long)big,
+        _ => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+    };
 
     private static string Describe(ExperimentConfig e, BucketConfig b)
     {
@@ -191,24 +196,29 @@ internal static class ExperimentsCommands
             return;
         }
 
-        var table = new Table().AddColumns("bucket", "exposures", "users", "clicks", "CTR [95% CI]", "Δ CTR vs control [95% CI]", "p", "converted", "conversion [95% CI]", "Δ conv. [95% CI]", "p");
+        var ctr = new Table().Title("CTR per exposure").AddColumns(new[] { "bucket", "exposures", "clicked", "CTR [95% CI]", "vs control [95% CI]", "p" }.Select(Markup.Escape).ToArray());
+        var conversion = new Table().Title("conversion per user").AddColumns(new[] { "bucket", "users", "converted", "rate [95% CI]", "vs control [95% CI]", "p" }.Select(Markup.Escape).ToArray());
         foreach (var b in report.Buckets)
         {
-            table.AddRow(
-                Markup.Escape(b.Bucket + (b.IsControl ? " (control)" : "")),
+            var name = Markup.Escape(b.Bucket + (b.IsControl ? " (control)" : ""));
+            ctr.AddRow(
+                name,
                 b.Counts.Exposures.ToString("N0", CultureInfo.InvariantCulture),
-                b.Counts.Users.ToString("N0", CultureInfo.InvariantCulture),
                 b.Counts.ClickedExposures.ToString("N0", CultureInfo.InvariantCulture),
-                Rate(b.Ctr),
-                Diff(b.CtrVsControl),
-                P(b.CtrVsControl),
+                Markup.Escape(Rate(b.Ctr)),
+                Markup.Escape(Diff(b.CtrVsControl)),
+                P(b.CtrVsControl));
+            conversion.AddRow(
+                name,
+                b.Counts.Users.ToString("N0", CultureInfo.InvariantCulture),
                 b.Counts.ConvertedUsers.ToString("N0", CultureInfo.InvariantCulture),
-                Rate(b.Conversion),
-                Diff(b.ConversionVsControl),
+                Markup.Escape(Rate(b.Conversion)),
+                Markup.Escape(Diff(b.ConversionVsControl)),
                 P(b.ConversionVsControl));
         }
 
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(ctr);
+        AnsiConsole.Write(conversion);
         AnsiConsole.MarkupLine("[grey]CTR = clicked exposures / exposures (clicks matched by request_id + item_id); conversion = users with an attributed purchase / users. Wilson and Newcombe 95% intervals; two-proportion z-test.[/]");
     }
 

@@ -62,7 +62,7 @@ public sealed record ExperimentReport(string ExperimentId, string? Control, Date
                count(*) AS exposures,
                count(DISTINCT i.unit) AS users,
                count(*) FILTER (WHERE a.clicks > 0) AS clicked,
-               coalesce(sum(a.clicks), 0) AS click_events,
+               coalesce(sum(a.clicks), 0)::BIGINT AS click_events,
                count(*) FILTER (WHERE a.purchases > 0) AS purchased,
                count(DISTINCT i.unit) FILTER (WHERE a.purchases > 0) AS converted_users
         FROM impressions i
@@ -71,8 +71,13 @@ public sealed record ExperimentReport(string ExperimentId, string? Control, Date
         ORDER BY i.bucket
         """;
 
-    /// <summary>Restricts exposures to <c>ts &gt;= $2</c> (ISO 8601 text), pruning partitions before <c>$3</c> (the UTC date).</summary>
-    public const string SinceClause = " AND ts >= CAST($2 AS TIMESTAMPTZ) AND date >= CAST($3 AS DATE)";
+    /// <summary>
+    /// Restricts exposures to <c>ts &gt;= $2</c> (ISO 8601 text), pruning partitions before <c>$3</c> (the UTC date).
+    /// Written as a difference on purpose: the lake's Parquet files carry <c>ts</c> min/max statistics in
+    /// milliseconds while the values are microseconds, so DuckDB prunes every row group on a plain
+    /// <c>ts &gt;= x</c> (or <c>epoch_us(ts) &gt;= x</c>); an interval comparison is not pushed into the scan.
+    /// </summary>
+    public const string SinceClause = " AND (ts - CAST($2 AS TIMESTAMPTZ)) >= INTERVAL 0 SECONDS AND date >= CAST($3 AS DATE)";
 
     /// <summary>The SQL and its parameters for <paramref name="experimentId"/>, exposures from <paramref name="since"/> on.</summary>
     public static (string Sql, object?[] Parameters) Query(string experimentId, DateTimeOffset? since)

@@ -58,8 +58,8 @@ public static class ExperimentStatistics
         return new RateComparison(diff, low, high, double.IsNaN(relative) ? null : relative, z, TwoSidedP(z));
     }
 
-    /// <summary>The two-sided p-value of a standard normal statistic: <c>erfc(|z| / √2)</c>.</summary>
-    public static double TwoSidedP(double z) => Erfc(Math.Abs(z) / Math.Sqrt(2));
+    /// <summary>The two-sided p-value of a standard normal statistic: <c>erfc(|z| / √2)</c>, clamped to [0, 1].</summary>
+    public static double TwoSidedP(double z) => Math.Clamp(Erfc(Math.Abs(z) / Math.Sqrt(2)), 0, 1);
 
     /// <summary>
     /// The complementary error function, with relative error below 1.2e-7 everywhere (the Chebyshev fit of
