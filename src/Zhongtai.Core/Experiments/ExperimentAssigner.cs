@@ -77,7 +77,7 @@ public sealed partial class ExperimentAssigner : IDisposable
         int max = Encoding.UTF8.GetMaxByteCount(unit.Length);
         if (max <= StackUnitBytes)
         {
-            Span<byte> buffer = stackalloc byte[StackUnitBytes];
+            Span<byte> buffer = stackalloc byte[max]; // sized to the id: stackalloc zeroes what it takes
             int n = Encoding.UTF8.GetBytes(unit, buffer);
             return set.Assign(buffer[..n], scene);
         }
