@@ -34,6 +34,7 @@ internal static class ZtCommand
         root.Subcommands.Add(ProjectsCommands.Build());
         root.Subcommands.Add(AppsCommands.Build());
         root.Subcommands.Add(EventsCommands.Build());
+        root.Subcommands.Add(ExperimentsCommands.Build());
         root.Subcommands.Add(ImportCommands.Build());
         root.Subcommands.Add(DemoCommands.Build());
         root.Subcommands.Add(EvalCommand.Build());
