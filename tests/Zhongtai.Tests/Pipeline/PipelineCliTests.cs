@@ -17,19 +17,31 @@ public sealed class PipelineCliTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         using var report = JsonDocument.Parse(run.Stdout);
         var stages = report.RootElement.GetProperty("stages").EnumerateArray().ToDictionary(s => s.GetProperty("stage").GetString()!);
-        Assert.Equal(["export", "check", "samples", "recall", "splits"], stages.Keys);
+        Assert.Equal(["export", "check", "anti-cheat", "samples", "recall", "splits"], stages.Keys);
+        var quarantined = stages["anti-cheat"].GetProperty("counts").GetProperty("quarantined").GetInt64();
+        Assert.True(quarantined > 0, "the demo world's fraud is quarantined");
+        Assert.Equal(quarantined, stages["samples"].GetProperty("counts").GetProperty("quarantined").GetInt64());
         Assert.True(stages["export"].GetProperty("counts").GetProperty("rows").GetInt64() > 0);
         Assert.True(stages["samples"].GetProperty("counts").GetProperty("samples").GetInt64() > 0);
 
         var list = await ZtProcess.RunAsync("datasets", "list", "--data", data, "--json");
         Assert.True(list.ExitCode == 0, list.Stderr);
         using var datasets = JsonDocument.Parse(list.Stdout);
-        Assert.Equal(["ranking-samples@1", "ranking-splits@1", "recall@1"], datasets.RootElement.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["quarantine@1", "ranking-samples@1", "ranking-splits@1", "recall@1"], datasets.RootElement.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
 
         var show = await ZtProcess.RunAsync("datasets", "show", "ranking-splits@1", "--data", data, "--json");
         Assert.True(show.ExitCode == 0, show.Stderr);
         using var split = JsonDocument.Parse(show.Stdout);
         Assert.Equal("ranking-samples@1", split.RootElement.GetProperty("lineage").GetProperty("inputs")[0].GetString());
+        var quarantine = await ZtProcess.RunAsync("datasets", "show", "quarantine@1", "--data", data, "--json");
+        using var q = JsonDocument.Parse(quarantine.Stdout);
+        Assert.Equal(["flagged_entities", "quarantine"], q.RootElement.GetProperty("tables").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+
+        // The stage's run is also the project's latest risk run: zt risk eval scores it against the demo's labels.
+        var eval = await ZtProcess.RunAsync("risk", "eval", "--data", data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        using var e = JsonDocument.Parse(eval.Stdout);
+        Assert.True(e.RootElement.GetProperty("evaluation").GetProperty("precision").GetDouble() > 0.9);
 
         var missing = await ZtProcess.RunAsync("datasets", "show", "nope@3", "--data", data);
         Assert.Equal(2, missing.ExitCode);
