@@ -86,10 +86,11 @@ public sealed class CooccurrenceStatistics
 
     /// <summary>
     /// The statistics of <paramref name="data"/>, computed from these by applying only the users whose item sets changed:
-    /// one linear pass over the data finds them, then each changed user costs O((|added| + |removed|) · |items|) count
-    /// updates, and only the touched rows are rebuilt (merged). These statistics are left unchanged.
+    /// one linear pass over the data finds them, each changed user contributes O((|added| + |removed|) · |items|) count
+    /// changes (bucketed by row, no sort), and only the rows they touch are rebuilt (merged). These statistics are left
+    /// unchanged (untouched rows are shared).
     /// </summary>
-    internal CooccurrenceStatistics Update(InteractionMatrix data)
+    internal CooccurrenceStatistics Update(InteractionMatrix data, ParallelOptions? po = null)
     {
         int n = data.ItemCount;
         if (n < ItemCount)
@@ -97,12 +98,12 @@ public sealed class CooccurrenceStatistics
             throw new ArgumentException($"The data has {n} items, fewer than the {ItemCount} the previous model was trained on: ids are never removed.", nameof(data));
         }
 
+        po ??= new ParallelOptions();
         var itemCounts = new int[n];
         ItemCounts.CopyTo(itemCounts, 0);
-        var delta = new List<(int Row, int Col, int Delta)>();
+        var changes = new List<(int[] Items, int[] Changed, sbyte Sign)>();
         var added = new List<int>();
         var removed = new List<int>();
-        var mark = new bool[n];
         var histories = Histories.Diff(data, (u, before, now) =>
         {
             UserHistories.Delta(before, now, added, removed);
@@ -116,9 +117,42 @@ public sealed class CooccurrenceStatistics
                 itemCounts[i]--;
             }
 
-            PairsTouching(before, removed, -1, mark, delta);
-            PairsTouching(now, added, +1, mark, delta);
+            if (removed.Count > 0)
+            {
+                changes.Add((before.ToArray(), [.. removed], -1));
+            }
+
+            if (added.Count > 0)
+            {
+                changes.Add((now.ToArray(), [.. added], +1));
+            }
         });
+
+        // Bucket the count changes by row: every ordered pair (i, j), i ≠ j, of items × items with i or j changed, once.
+        var mark = new bool[n];
+        var rowStart = new long[n + 1];
+        foreach (var (items, changed, _) in changes)
+        {
+            ForEachPair(items, changed, mark, (row, _) => rowStart[row + 1]++);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            rowStart[i + 1] += rowStart[i];
+        }
+
+        var fill = (long[])rowStart.Clone();
+        var cols = new int[rowStart[n]];
+        var signs = new sbyte[rowStart[n]];
+        foreach (var (items, changed, sign) in changes)
+        {
+            ForEachPair(items, changed, mark, (row, col) =>
+            {
+                long p = fill[row]++;
+                cols[p] = col;
+                signs[p] = sign;
+            });
+        }
 
         var ids = new int[n][];
         var counts = new int[n][];
@@ -130,60 +164,69 @@ public sealed class CooccurrenceStatistics
             counts[i] = [];
         }
 
-        delta.Sort((x, y) => x.Row != y.Row ? x.Row.CompareTo(y.Row) : x.Col.CompareTo(y.Col));
-        var mergedIds = new List<int>();
-        var mergedCounts = new List<int>();
-        for (int start = 0; start < delta.Count;)
-        {
-            int row = delta[start].Row;
-            int end = start;
-            while (end < delta.Count && delta[end].Row == row)
+        Parallel.For(
+            0,
+            n,
+            po,
+            () => (Acc: new int[n], Seen: new int[n], Fresh: new List<int>()),
+            (row, _, s) =>
             {
-                end++;
-            }
-
-            mergedIds.Clear();
-            mergedCounts.Clear();
-            var oldIds = ids[row];
-            var oldCounts = counts[row];
-            int a = 0, d = start;
-            while (a < oldIds.Length || d < end)
-            {
-                int col = d == end || (a < oldIds.Length && oldIds[a] < delta[d].Col) ? oldIds[a] : delta[d].Col;
-                int c = 0;
-                if (a < oldIds.Length && oldIds[a] == col)
+                long start = rowStart[row], end = rowStart[row + 1];
+                if (start == end)
                 {
-                    c = oldCounts[a++];
+                    return s;
                 }
 
-                while (d < end && delta[d].Col == col)
+                var oldIds = ids[row];
+                var oldCounts = counts[row];
+                int stamp = row + 1;
+                for (int t = 0; t < oldIds.Length; t++)
                 {
-                    c += delta[d++].Delta;
+                    s.Acc[oldIds[t]] = oldCounts[t];
+                    s.Seen[oldIds[t]] = stamp;
                 }
 
-                if (c != 0)
+                s.Fresh.Clear();
+                for (long p = start; p < end; p++)
                 {
-                    mergedIds.Add(col);
-                    mergedCounts.Add(c);
-                }
-            }
+                    int col = cols[p];
+                    if (s.Seen[col] != stamp)
+                    {
+                        s.Seen[col] = stamp;
+                        s.Fresh.Add(col);
+                    }
 
-            ids[row] = [.. mergedIds];
-            counts[row] = [.. mergedCounts];
-            start = end;
-        }
+                    s.Acc[col] += signs[p];
+                }
+
+                s.Fresh.Sort();
+                var newIds = new List<int>(oldIds.Length + s.Fresh.Count);
+                var newCounts = new List<int>(oldIds.Length + s.Fresh.Count);
+                int a = 0, b = 0;
+                while (a < oldIds.Length || b < s.Fresh.Count)
+                {
+                    int col = b == s.Fresh.Count || (a < oldIds.Length && oldIds[a] < s.Fresh[b]) ? oldIds[a++] : s.Fresh[b++];
+                    int c = s.Acc[col];
+                    s.Acc[col] = 0;
+                    if (c != 0)
+                    {
+                        newIds.Add(col);
+                        newCounts.Add(c);
+                    }
+                }
+
+                ids[row] = [.. newIds];
+                counts[row] = [.. newCounts];
+                return s;
+            },
+            _ => { });
 
         return new CooccurrenceStatistics(ids, counts, itemCounts, histories);
     }
 
-    // Emits (i, j, w) for every ordered pair i ≠ j of items × items with i or j in changed (changed ⊆ items), each pair once.
-    private static void PairsTouching(ReadOnlySpan<int> items, List<int> changed, int w, bool[] mark, List<(int, int, int)> delta)
+    // Calls pair(i, j) for every ordered pair i ≠ j of items × items with i or j in changed (changed ⊆ items), each pair once.
+    private static void ForEachPair(int[] items, int[] changed, bool[] mark, Action<int, int> pair)
     {
-        if (changed.Count == 0)
-        {
-            return;
-        }
-
         foreach (int a in changed)
         {
             mark[a] = true;
@@ -198,10 +241,10 @@ public sealed class CooccurrenceStatistics
                     continue;
                 }
 
-                delta.Add((a, j, w));
+                pair(a, j);
                 if (!mark[j])
                 {
-                    delta.Add((j, a, w));
+                    pair(j, a);
                 }
             }
         }

@@ -130,7 +130,7 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
             CancellationToken = cancellationToken,
             MaxDegreeOfParallelism = options.Threads == 0 ? Environment.ProcessorCount : options.Threads,
         };
-        var statistics = previous is null ? CooccurrenceStatistics.Build(data, po) : previous.Statistics.Update(data);
+        var statistics = previous is null ? CooccurrenceStatistics.Build(data, po) : previous.Statistics.Update(data, po);
         return FromStatistics(statistics, options, po);
     }
 
