@@ -50,9 +50,10 @@ internal static class RecallTuning
         {
             foreach (string other in new[] { "als" })
             {
-                foreach (double w in new[] { 0.5, 1, 2 })
+                foreach (double w in new[] { 0.5, 1, 2, 3, 5 })
                 {
                     var s = new RecallModelSettings();
+                    s.BlendWeights.Clear();
                     s.BlendWeights[other] = w;
                     yield return ("ease+" + other, $"weight={w}", s);
                 }

@@ -15,9 +15,10 @@ public sealed class RecallModelSettings
     public DeepWalkOptions DeepWalk { get; set; } = new();
 
     /// <summary>
-    /// Weight of each model in a blend (<c>ease+item2vec</c>); a model not listed weighs 1. Default: empty (equal weights).
+    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 5, the weight of
+    /// ALS against EASE in <c>ease+als</c> chosen on the ml-100k validation splits (docs/recall-models.md); others 1.
     /// </summary>
-    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 5 };
 }
 
 /// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk</c>.</summary>
