@@ -145,37 +145,35 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
             0,
             n,
             po,
-            () => (Scores: NegInf(n), Top: new int[kMax]),
+            () => (Scores: Array.Empty<float>(), Top: new int[kMax]),
             (i, _, s) =>
             {
+                // Select over the row's co-occurring items only (sorted by id, so ties still go to the lower id).
                 var rowIds = statistics.Ids[i];
                 var rowCounts = statistics.Counts[i];
+                if (s.Scores.Length < rowIds.Length)
+                {
+                    s.Scores = new float[Math.Max(rowIds.Length, 2 * s.Scores.Length)];
+                }
+
                 double ni = counts[i];
                 for (int t = 0; t < rowIds.Length; t++)
                 {
                     int j = rowIds[t], c = rowCounts[t];
-                    if (c < options.MinCoCount)
-                    {
-                        continue;
-                    }
-
-                    double w = options.Similarity == ItemSimilarity.Cosine
-                        ? c / Math.Sqrt(ni * counts[j])
-                        : c / (ni * Math.Pow(counts[j], options.Alpha));
-                    s.Scores[j] = (float)w;
+                    s.Scores[t] = c < options.MinCoCount
+                        ? float.NegativeInfinity
+                        : (float)(options.Similarity == ItemSimilarity.Cosine
+                            ? c / Math.Sqrt(ni * counts[j])
+                            : c / (ni * Math.Pow(counts[j], options.Alpha)));
                 }
 
-                int m = TopK.Select(s.Scores, s.Top);
-                var ids = s.Top[..m];
+                int m = TopK.Select(s.Scores.AsSpan(0, rowIds.Length), s.Top);
+                var ids = new int[m];
                 var ws = new float[m];
                 for (int t = 0; t < m; t++)
                 {
-                    ws[t] = s.Scores[ids[t]];
-                }
-
-                foreach (int j in rowIds)
-                {
-                    s.Scores[j] = float.NegativeInfinity;
+                    ids[t] = rowIds[s.Top[t]];
+                    ws[t] = s.Scores[s.Top[t]];
                 }
 
                 nbIds[i] = ids;
@@ -199,13 +197,6 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
         }
 
         return new ItemCfModel(statistics.UserCount, n, ptr, allIds, allW, statistics, options);
-    }
-
-    private static float[] NegInf(int n)
-    {
-        var a = new float[n];
-        a.AsSpan().Fill(float.NegativeInfinity);
-        return a;
     }
 
     /// <inheritdoc/>
