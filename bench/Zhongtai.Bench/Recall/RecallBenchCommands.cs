@@ -36,6 +36,9 @@ public static class RecallBenchCommands
             case "recall-speed":
                 exitCode = RecallSpeed.Run(opts);
                 return true;
+            case "recall-warm":
+                exitCode = WarmStartSpeed.Run(opts);
+                return true;
             case "recall-inverse":
                 exitCode = InverseSpeed.Run(opts);
                 return true;

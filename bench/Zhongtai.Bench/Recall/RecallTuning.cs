@@ -17,12 +17,14 @@ internal static class RecallTuning
         foreach (var (name, data) in RecallBenchCommands.Datasets(opts))
         {
             var outer = new EvalProtocol { TestRatio = 0.25, Seed = 42 }.Split(data);
-            var val = new EvalProtocol { TestRatio = 0.25, Seed = 7 }.Split(outer.Train);
-            Console.WriteLine($"## {name} validation (train of the test split, re-split 0.25 with seed 7)");
+            var seeds = opts.GetValueOrDefault("val-seeds", "7").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            var vals = seeds.Select(seed => new EvalProtocol { TestRatio = 0.25, Seed = seed }.Split(outer.Train)).ToArray();
+            Console.WriteLine($"## {name} validation (train of the test split, re-split 0.25 with seeds {string.Join(",", seeds)}; mean over seeds)");
             foreach (var (model, label, settings) in Grid(only))
             {
-                var r = RecallEvaluation.TrainAndEvaluate(model, val, "validation", k, settings);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-9} {label,-60} ndcg {r.Ndcg:F4} recall {r.Recall:F4} map {r.Map:F4} train {r.TrainSeconds:F2}s"));
+                var rs = vals.Select(val => RecallEvaluation.TrainAndEvaluate(model, val, "validation", k, settings)).ToArray();
+                var each = string.Join(" ", rs.Select(r => r.Ndcg.ToString("F4", CultureInfo.InvariantCulture)));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-9} {label,-60} ndcg {rs.Average(r => r.Ndcg):F4} recall {rs.Average(r => r.Recall):F4} map {rs.Average(r => r.Map):F4} train {rs.Average(r => r.TrainSeconds):F2}s [{each}]"));
             }
         }
 
@@ -34,14 +36,12 @@ internal static class RecallTuning
         bool Want(string m) => only == "all" || only.Split(',').Contains(m);
         if (Want("ease"))
         {
-            foreach (double l in new[] { 50.0, 100, 200, 300 })
+            yield return ("ease", "defaults", new RecallModelSettings());
+            foreach (double rho in new[] { 2.0, 3 })
             {
-                foreach (double rho in new[] { 0.0, 1, 2, 3, 5 })
+                foreach (double beta in new[] { 0.0, 0.1 })
                 {
-                    foreach (double gamma in new[] { 0.0, 0.5 })
-                    {
-                        yield return ("ease", $"lambda={l} rho={rho} gamma={gamma}", new RecallModelSettings { Ease = new EaseOptions { Lambda = l, DropoutRegularization = rho, UserWeightExponent = gamma } });
-                    }
+                    yield return ("ease", $"lambda=200 rho={rho} gamma=0.5 beta={beta} zeroDiag=False", new RecallModelSettings { Ease = new EaseOptions { Lambda = 200, DropoutRegularization = rho, PopularityExponent = beta, ZeroDiagonal = false } });
                 }
             }
         }
@@ -50,9 +50,10 @@ internal static class RecallTuning
         {
             foreach (string other in new[] { "als" })
             {
-                foreach (double w in new[] { 0.3, 0.6, 1, 1.5 })
+                foreach (double w in new[] { 0.5, 1, 2, 3, 5 })
                 {
                     var s = new RecallModelSettings();
+                    s.BlendWeights.Clear();
                     s.BlendWeights[other] = w;
                     yield return ("ease+" + other, $"weight={w}", s);
                 }
@@ -73,13 +74,7 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            foreach (int f in new[] { 200, 300, 400 })
-            {
-                foreach (double reg in new[] { 50.0, 75 })
-                {
-                    yield return ("als", $"f={f} reg={reg} alpha=7 nu=0.5", new RecallModelSettings { Als = new AlsOptions { Factors = f, Regularization = reg, Alpha = 7, RegularizationExponent = 0.5 } });
-                }
-            }
+            yield return ("als", "defaults", new RecallModelSettings());
         }
 
         if (Want("bpr"))

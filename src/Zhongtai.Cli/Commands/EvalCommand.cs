@@ -23,21 +23,34 @@ internal static class EvalCommand
         var protocol = new Option<string>("--protocol") { Description = "random-split or leave-last-out.", DefaultValueFactory = _ => "random-split" };
         var testRatio = new Option<double>("--test-ratio") { Description = "random-split: the share of each user's interactions held out.", DefaultValueFactory = _ => 0.25 };
         var seed = new Option<int>("--seed") { Description = "random-split: the seed.", DefaultValueFactory = _ => 42 };
-        var models = new Option<string>("--models") { Description = $"Comma-separated: {string.Join(",", RecallModelFactory.Names)}.", DefaultValueFactory = _ => "pop,itemcf,als,bpr,ease,item2vec" };
+        var models = new Option<string>("--models") { Description = $"Comma-separated: {string.Join(",", RecallModelFactory.Names)}; a+b is a blend.", DefaultValueFactory = _ => "pop,itemcf,als,bpr,ease,item2vec,ease+als" };
         var k = new Option<int>("--k") { Description = "Cut-off of the metrics.", DefaultValueFactory = _ => 10 };
+        var weights = new Option<string?>("--blend-weights") { Description = "Weights of the models in a blend (a+b), e.g. als=2 (a model not listed weighs 1; default als=5)." };
         var keep = new Option<string?>("--keep-data") { Description = "Use this data directory instead of a temporary one, and keep it." };
         var eval = new Command("eval", "Evaluate recall models on a ratings file with a fixed protocol; one JSON object per model with --json.")
         {
-            ratings, format, sep, header, protocol, testRatio, seed, models, k, keep,
+            ratings, format, sep, header, protocol, testRatio, seed, models, k, weights, keep,
         };
         eval.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(ZtCommand.Json);
             var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var unknown = names.Where(n => !RecallModelFactory.Names.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+            var unknown = names.SelectMany(n => n.Split('+')).Where(n => !RecallModelFactory.Names.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
             if (unknown.Count > 0)
             {
                 throw new ArgumentException($"Unknown model(s) {string.Join(",", unknown)}; known: {string.Join(",", RecallModelFactory.Names)}.");
+            }
+
+            var settings = new RecallModelSettings();
+            foreach (var pair in (parse.GetValue(weights) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var kv = pair.Split('=', 2);
+                if (kv.Length != 2 || !double.TryParse(kv[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w))
+                {
+                    throw new ArgumentException($"--blend-weights expects model=weight pairs separated by commas; got '{pair}'.");
+                }
+
+                settings.BlendWeights[kv[0]] = w;
             }
 
             var evalProtocol = EvalProtocol.Parse(parse.GetValue(protocol)!, parse.GetValue(testRatio), parse.GetValue(seed));
@@ -73,7 +86,7 @@ internal static class EvalCommand
                 foreach (var name in names)
                 {
                     Status(json, $"training and evaluating {name}");
-                    var result = RecallEvaluation.TrainAndEvaluate(name, split, evalProtocol.Name, parse.GetValue(k), null, ct);
+                    var result = RecallEvaluation.TrainAndEvaluate(name, split, evalProtocol.Name, parse.GetValue(k), settings, ct);
                     results.Add(result);
                     if (json)
                     {

@@ -5,6 +5,7 @@ using Zhongtai.Hosting;
 using Zhongtai.Jobs;
 using Zhongtai.Registry;
 using Zhongtai.Training;
+using Zhongtai.Training.Recall;
 using Zhongtai.Tests.Support;
 
 namespace Zhongtai.Tests.Training;
@@ -49,6 +50,25 @@ public sealed class RecallTrainingTests : IAsyncLifetime
         Assert.Equal(1, Project.Models.Resolve("als", ModelAliases.Previous)!.Version);
     }
 
+    [Theory]
+    [InlineData("ease")]
+    [InlineData("itemcf")]
+    public void ClosedFormModels_FullThenIncremental_UpdateTheStatisticsOfProduction(string model)
+    {
+        var full = RecallTraining.Run(Project, model, false, _host.Options.Training, null, _ => { }, CancellationToken.None);
+        Assert.True(full.Passed && full.Promoted, string.Join("; ", full.Reasons));
+        Assert.True(full.Metrics["ndcg@10"] > 0.02);
+        var stored = Project.Models.Resolve(model, ModelAliases.Production)!;
+        Assert.Equal(model == "ease" ? ClosedFormModelCodec.EaseFormat : ClosedFormModelCodec.ItemCfFormat, stored.Format);
+
+        var incremental = RecallTraining.Run(Project, model, true, _host.Options.Training, null, _ => { }, CancellationToken.None);
+        Assert.Equal((2, 1), (incremental.Version, incremental.ParentVersion));
+        Assert.True(incremental.Passed, string.Join("; ", incremental.Reasons));
+
+        // same data, so the warm-started candidate scores exactly what production scores
+        Assert.Equal(incremental.ProductionMetrics!["ndcg@10"], incremental.Metrics["ndcg@10"], 6);
+    }
+
     [Fact]
     public void DeliberatelyWorseCandidate_IsRejectedWithReasons_AndProductionStays()
     {
@@ -67,11 +87,11 @@ public sealed class RecallTrainingTests : IAsyncLifetime
     {
         Train(incremental: false);
         var runner = new JobRunner(_host.Jobs, TrainingJobHandler.Both(_host), [], _time, NullLogger.Instance);
-        var job = runner.Enqueue("default", TrainingJobHandler.Full, """{"model":"ease"}""", "test");
+        var job = runner.Enqueue("default", TrainingJobHandler.Full, """{"model":"svd"}""", "test");
         await runner.DrainAsync(CancellationToken.None);
         var done = _host.Jobs.Get(job.Id);
         Assert.Equal(JobStatus.Failed, done.Status);
-        Assert.Contains("factor models", done.Error, StringComparison.Ordinal);
+        Assert.Contains("support the models", done.Error, StringComparison.Ordinal);
         Assert.Equal(1, Project.Models.Resolve("als", ModelAliases.Production)!.Version);
         Assert.Single(Project.Models.Versions("als"));
     }

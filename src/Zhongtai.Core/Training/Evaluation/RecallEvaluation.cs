@@ -15,9 +15,10 @@ public sealed class RecallModelSettings
     public DeepWalkOptions DeepWalk { get; set; } = new();
 
     /// <summary>
-    /// Weight of each model in a blend (<c>ease+item2vec</c>); a model not listed weighs 1. Default: empty (equal weights).
+    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 5, the weight of
+    /// ALS against EASE in <c>ease+als</c> chosen on the ml-100k validation splits (docs/recall-models.md); others 1.
     /// </summary>
-    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 5 };
 }
 
 /// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk</c>.</summary>
@@ -28,7 +29,8 @@ public static class RecallModelFactory
 
     /// <summary>
     /// Trains the model called <paramref name="name"/> on <paramref name="train"/>; <paramref name="previous"/> (same kind)
-    /// is continued where the model supports a warm start (pop, als, bpr, item2vec, deepwalk).
+    /// is continued where the model supports a warm start (pop, als, bpr, item2vec, deepwalk; itemcf and ease update
+    /// their sufficient statistics).
     /// </summary>
     public static IRecallModel Train(string name, InteractionMatrix train, RecallModelSettings? settings = null, IRecallModel? previous = null, CancellationToken cancellationToken = default)
     {
@@ -44,10 +46,10 @@ public static class RecallModelFactory
         return name.ToUpperInvariant() switch
         {
             "POP" => PopularityModel.Train(train, settings.Pop, previous as PopularityModel),
-            "ITEMCF" => ItemCfModel.Train(train, settings.ItemCf, cancellationToken),
+            "ITEMCF" => ItemCfModel.Train(train, settings.ItemCf, previous as ItemCfModel, cancellationToken),
             "ALS" => ImplicitAls.Train(train, settings.Als, previous as FactorModel, cancellationToken: cancellationToken),
             "BPR" => Recall.Bpr.Train(train, settings.Bpr, previous as FactorModel, cancellationToken: cancellationToken),
-            "EASE" => EaseModel.Train(train, settings.Ease, cancellationToken),
+            "EASE" => EaseModel.Train(train, settings.Ease, previous as EaseModel, cancellationToken),
             "ITEM2VEC" => Item2Vec.Train(train, settings.Item2Vec, previous as SkipGramItemModel, cancellationToken),
             "DEEPWALK" => DeepWalk.Train(train, settings.DeepWalk, previous as SkipGramItemModel, cancellationToken),
             _ => throw new ArgumentException($"Unknown recall model '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),

@@ -4,7 +4,7 @@ namespace Zhongtai.Training.Recall;
 
 /// <summary>
 /// A weighted blend of recall models: each model's scores for a user are standardised (zero mean, unit variance over the
-/// catalog) and summed with its weight — the score-level form of merging recall channels. Named <c>a+b</c>.
+/// candidates: the catalog less the user's history, whose scores item-based models inflate) and summed with its weight — the score-level form of merging recall channels. Named <c>a+b</c>.
 /// </summary>
 public sealed class BlendModel : IRecallModel
 {
@@ -53,9 +53,26 @@ public sealed class BlendModel : IRecallModel
         for (int m = 0; m < _models.Length; m++)
         {
             _models[m].ScoreItems(user, history, part);
-            float mean = TensorPrimitives.Sum(part) / part.Length;
-            TensorPrimitives.Subtract(part, mean, part);
-            float std = TensorPrimitives.Norm(part) / MathF.Sqrt(part.Length);
+            double sum = TensorPrimitives.Sum(part), squares = TensorPrimitives.SumOfSquares(part);
+            int count = part.Length;
+            foreach (int h in history)
+            {
+                if ((uint)h < (uint)part.Length)
+                {
+                    sum -= part[h];
+                    squares -= (double)part[h] * part[h];
+                    count--;
+                }
+            }
+
+            if (count < 1)
+            {
+                continue;
+            }
+
+            double mean = sum / count;
+            float std = (float)Math.Sqrt(Math.Max(0, (squares / count) - (mean * mean)));
+            TensorPrimitives.Subtract(part, (float)mean, part);
             if (std > 0)
             {
                 TensorPrimitives.MultiplyAdd(part, _weights[m] / std, scores, scores);

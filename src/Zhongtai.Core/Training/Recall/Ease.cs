@@ -21,6 +21,19 @@ public sealed class EaseOptions
     public double UserWeightExponent { get; set; } = 0.5;
 
     /// <summary>
+    /// Each item's scores are multiplied by <c>count_j^β</c> (its training count): β &gt; 0 favours popular items,
+    /// β &lt; 0 obscure ones. Default 0 (plain EASE scores).
+    /// </summary>
+    public double PopularityExponent { get; set; }
+
+    /// <summary>
+    /// <c>true</c>: the EASE/EDLAE solution with the zero-diagonal constraint, <c>B_ij = -P_ij / P_jj</c>. <c>false</c>: the
+    /// DLAE solution without it (Steck 2020), <c>B = I - P·Λ</c>, i.e. <c>B_ij = -P_ij·Λ_j</c> off the diagonal.
+    /// Default <c>true</c>.
+    /// </summary>
+    public bool ZeroDiagonal { get; set; } = true;
+
+    /// <summary>
     /// Largest item count accepted. EASE holds two dense item×item float matrices (8·n² bytes: 3.2 GB at 20,000 items) and
     /// costs ~n³ flops, so larger catalogs are refused with an <see cref="ArgumentException"/>. Default 20,000.
     /// </summary>
@@ -47,6 +60,11 @@ public sealed class EaseOptions
             throw new ArgumentException($"UserWeightExponent must be in [0, 2]; got {UserWeightExponent}.", nameof(UserWeightExponent));
         }
 
+        if (!(PopularityExponent >= -2 && PopularityExponent <= 2))
+        {
+            throw new ArgumentException($"PopularityExponent must be in [-2, 2]; got {PopularityExponent}.", nameof(PopularityExponent));
+        }
+
         if (MaxItems < 1)
         {
             throw new ArgumentException($"MaxItems must be >= 1; got {MaxItems}.", nameof(MaxItems));
@@ -62,20 +80,23 @@ public sealed class EaseOptions
 /// <summary>
 /// EASE (Steck 2019): the closed-form item-item model <c>B = I - P·diag(1/diag(P))</c> with <c>P = (XᵀX + λI)⁻¹</c> over the
 /// binary interaction matrix X; a user's scores are <c>x_u B</c>. With <see cref="EaseOptions.DropoutRegularization"/> the
-/// diagonal regularization grows with item popularity (EDLAE). Closed form: training always recomputes from the data
-/// (no warm start).
+/// diagonal regularization grows with item popularity (EDLAE). The model keeps its sufficient statistics
+/// (<see cref="Statistics"/>: the Gram matrix, item counts and user histories), so a warm start updates them with only the
+/// changed users and re-inverts; the result equals training from scratch on the same data.
 /// </summary>
 public sealed class EaseModel : IRecallModel, ISimilarItemsModel
 {
     private readonly float[] _b;
     private readonly int _ld;
 
-    private EaseModel(int userCount, int itemCount, float[] b, int ld)
+    internal EaseModel(int userCount, int itemCount, float[] b, int ld, EaseStatistics statistics, EaseOptions options)
     {
         UserCount = userCount;
         ItemCount = itemCount;
         _b = b;
         _ld = ld;
+        Statistics = statistics;
+        Options = options;
     }
 
     /// <inheritdoc/>
@@ -87,11 +108,30 @@ public sealed class EaseModel : IRecallModel, ISimilarItemsModel
     /// <inheritdoc/>
     public int ItemCount { get; }
 
+    /// <summary>The sufficient statistics the weights were solved from (kept for warm starts).</summary>
+    public EaseStatistics Statistics { get; }
+
+    /// <summary>The options the weights were solved with.</summary>
+    public EaseOptions Options { get; }
+
+    internal float[] WeightMatrix => _b;
+
+    internal int LeadingDimension => _ld;
+
     /// <summary>The weight of item <paramref name="from"/> towards item <paramref name="to"/>.</summary>
     public float Weight(int from, int to) => _b[((long)from * _ld) + to];
 
-    /// <summary>Trains the model.</summary>
-    public static EaseModel Train(InteractionMatrix data, EaseOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Trains the model from scratch.</summary>
+    public static EaseModel Train(InteractionMatrix data, EaseOptions? options, CancellationToken cancellationToken) =>
+        Train(data, options, null, cancellationToken);
+
+    /// <summary>
+    /// Trains the model on <paramref name="data"/> (the whole current data, not only the new part). With
+    /// <paramref name="previous"/> (trained with the same <see cref="EaseOptions.UserWeightExponent"/>) its statistics are
+    /// updated with the users whose items changed instead of being recounted — users and items new in
+    /// <paramref name="data"/> included — then the system is solved again; the result equals a full run on the same data.
+    /// </summary>
+    public static EaseModel Train(InteractionMatrix data, EaseOptions? options = null, EaseModel? previous = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= new EaseOptions();
@@ -110,37 +150,28 @@ public sealed class EaseModel : IRecallModel, ISimilarItemsModel
                 nameof(data));
         }
 
-        var userWeight = new float[data.UserCount];
-        double weightSum = 0;
-        for (int u = 0; u < data.UserCount; u++)
-        {
-            int c = data.CountOf(u);
-            userWeight[u] = c == 0 ? 0f : (float)Math.Pow(c, -options.UserWeightExponent);
-            weightSum += userWeight[u] * c;
-        }
+        var po = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = options.Threads == 0 ? Environment.ProcessorCount : options.Threads };
+        var statistics = previous is not null && previous.Statistics.UserWeightExponent == options.UserWeightExponent
+            ? previous.Statistics.Update(data)
+            : EaseStatistics.Build(data, options.UserWeightExponent, po);
+        return Solve(statistics, options, po, cancellationToken);
+    }
 
-        float norm = (float)(data.NonZeroCount / weightSum);
-        for (int u = 0; u < data.UserCount; u++)
-        {
-            userWeight[u] *= norm;
-        }
-
+    private static EaseModel Solve(EaseStatistics statistics, EaseOptions options, ParallelOptions po, CancellationToken cancellationToken)
+    {
+        int n = statistics.ItemCount;
+        float norm = statistics.WeightSum > 0 ? (float)(statistics.NonZeroCount / statistics.WeightSum) : 1f;
         int ld = DenseSpdInverse.PaddedSize(n);
         var g = new float[(long)ld * ld];
-        var po = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = options.Threads == 0 ? Environment.ProcessorCount : options.Threads };
+        var reg = new float[n];
+        var gram = statistics.Gram;
         Parallel.For(0, n, po, i =>
         {
-            long row = (long)i * ld;
-            foreach (int u in data.UsersOf(i))
-            {
-                float w = userWeight[u];
-                foreach (int j in data.ItemsOf(u))
-                {
-                    g[row + j] += w;
-                }
-            }
-
-            g[row + i] += (float)(options.Lambda + (options.DropoutRegularization * g[row + i]));
+            var src = gram.AsSpan((int)((long)i * n), n);
+            var dst = g.AsSpan((int)((long)i * ld), n);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(src, norm, dst);
+            reg[i] = (float)(options.Lambda + (options.DropoutRegularization * dst[i]));
+            dst[i] += reg[i];
         });
         for (int i = n; i < ld; i++)
         {
@@ -149,27 +180,28 @@ public sealed class EaseModel : IRecallModel, ISimilarItemsModel
 
         DenseSpdInverse.Invert(g, n, options.Threads, cancellationToken);
 
-        // B = -P / diag(P) column-wise, zero diagonal; reuse the buffer.
-        var diag = new float[n];
+        // Column scale: EASE -1/P_jj, DLAE -Λ_j; times count_j^β. Zero diagonal; reuse the buffer.
+        var scale = new float[n];
         for (int j = 0; j < n; j++)
         {
-            diag[j] = g[((long)j * ld) + j];
+            double s = options.ZeroDiagonal ? -1.0 / g[((long)j * ld) + j] : -reg[j];
+            if (options.PopularityExponent != 0)
+            {
+                s *= Math.Pow(Math.Max(1, statistics.ItemCounts[j]), options.PopularityExponent);
+            }
+
+            scale[j] = (float)s;
         }
 
         Parallel.For(0, n, po, i =>
         {
             var row = g.AsSpan((int)((long)i * ld), n);
-            for (int j = 0; j < n; j++)
-            {
-                row[j] = -row[j] / diag[j];
-            }
-
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
             row[i] = 0f;
         });
 
-        return new EaseModel(data.UserCount, n, g, ld);
+        return new EaseModel(statistics.UserCount, n, g, ld, statistics, options);
     }
-
     /// <inheritdoc/>
     public void ScoreItems(int user, ReadOnlySpan<int> history, Span<float> scores)
     {

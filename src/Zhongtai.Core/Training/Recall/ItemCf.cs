@@ -58,8 +58,9 @@ public sealed class ItemCfOptions
 
 /// <summary>
 /// Item-based collaborative filtering on binary co-occurrence: top-N weighted neighbours per item; a user's score for j
-/// is the sum of the weights i→j over the items i in the user's history. Closed form: training always recomputes from
-/// the data it is given (there are no parameters to continue), so there is no warm start.
+/// is the sum of the weights i→j over the items i in the user's history. The model keeps its sufficient statistics
+/// (<see cref="Statistics"/>: co-occurrence and item counts, user histories), so a warm start updates the counts with only
+/// the changed users and re-selects the neighbours; the result equals training from scratch on the same data.
 /// </summary>
 public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
 {
@@ -67,13 +68,15 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
     private readonly int[] _neighbors;
     private readonly float[] _weights;
 
-    private ItemCfModel(int userCount, int itemCount, int[] ptr, int[] neighbors, float[] weights)
+    internal ItemCfModel(int userCount, int itemCount, int[] ptr, int[] neighbors, float[] weights, CooccurrenceStatistics statistics, ItemCfOptions options)
     {
         UserCount = userCount;
         ItemCount = itemCount;
         _ptr = ptr;
         _neighbors = neighbors;
         _weights = weights;
+        Statistics = statistics;
+        Options = options;
     }
 
     /// <inheritdoc/>
@@ -85,14 +88,34 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
     /// <inheritdoc/>
     public int ItemCount { get; }
 
+    /// <summary>The co-occurrence statistics the neighbours were selected from (kept for warm starts).</summary>
+    public CooccurrenceStatistics Statistics { get; }
+
+    /// <summary>The options the neighbours were selected with.</summary>
+    public ItemCfOptions Options { get; }
+
+    internal int[] NeighborPointers => _ptr;
+
+    internal int[] AllNeighbors => _neighbors;
+
+    internal float[] AllWeights => _weights;
+
     /// <summary>Neighbour ids of <paramref name="item"/>, best first.</summary>
     public ReadOnlySpan<int> NeighborsOf(int item) => _neighbors.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
 
     /// <summary>Weights aligned with <see cref="NeighborsOf"/>.</summary>
     public ReadOnlySpan<float> WeightsOf(int item) => _weights.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
 
-    /// <summary>Builds the neighbour lists.</summary>
-    public static ItemCfModel Train(InteractionMatrix data, ItemCfOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Builds the neighbour lists from scratch.</summary>
+    public static ItemCfModel Train(InteractionMatrix data, ItemCfOptions? options, CancellationToken cancellationToken) =>
+        Train(data, options, null, cancellationToken);
+
+    /// <summary>
+    /// Builds the neighbour lists for <paramref name="data"/> (the whole current data, not only the new part). With
+    /// <paramref name="previous"/> its co-occurrence counts are updated with the users whose items changed — users and
+    /// items new in <paramref name="data"/> included — instead of being recounted; the result equals a full run.
+    /// </summary>
+    public static ItemCfModel Train(InteractionMatrix data, ItemCfOptions? options = null, ItemCfModel? previous = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= new ItemCfOptions();
@@ -102,62 +125,55 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
             throw new ArgumentException("The interaction matrix is empty: no co-occurrences to count.", nameof(data));
         }
 
-        int n = data.ItemCount;
-        int kMax = Math.Min(options.NeighborCount, Math.Max(1, n - 1));
-        int[] counts = data.ItemCounts();
-        var nbIds = new int[n][];
-        var nbW = new float[n][];
         var po = new ParallelOptions
         {
             CancellationToken = cancellationToken,
             MaxDegreeOfParallelism = options.Threads == 0 ? Environment.ProcessorCount : options.Threads,
         };
+        var statistics = previous is null ? CooccurrenceStatistics.Build(data, po) : previous.Statistics.Update(data, po);
+        return FromStatistics(statistics, options, po);
+    }
+
+    private static ItemCfModel FromStatistics(CooccurrenceStatistics statistics, ItemCfOptions options, ParallelOptions po)
+    {
+        int n = statistics.ItemCount;
+        int kMax = Math.Min(options.NeighborCount, Math.Max(1, n - 1));
+        int[] counts = statistics.ItemCounts;
+        var nbIds = new int[n][];
+        var nbW = new float[n][];
         Parallel.For(
             0,
             n,
             po,
-            () => (Co: new int[n], Touched: new List<int>(), Scores: NegInf(n), Top: new int[kMax]),
+            () => (Scores: Array.Empty<float>(), Top: new int[kMax]),
             (i, _, s) =>
             {
-                s.Touched.Clear();
-                foreach (int u in data.UsersOf(i))
+                // Select over the row's co-occurring items only (sorted by id, so ties still go to the lower id).
+                var rowIds = statistics.Ids[i];
+                var rowCounts = statistics.Counts[i];
+                if (s.Scores.Length < rowIds.Length)
                 {
-                    foreach (int j in data.ItemsOf(u))
-                    {
-                        if (s.Co[j]++ == 0)
-                        {
-                            s.Touched.Add(j);
-                        }
-                    }
+                    s.Scores = new float[Math.Max(rowIds.Length, 2 * s.Scores.Length)];
                 }
 
                 double ni = counts[i];
-                foreach (int j in s.Touched)
+                for (int t = 0; t < rowIds.Length; t++)
                 {
-                    int c = s.Co[j];
-                    s.Co[j] = 0;
-                    if (j == i || c < options.MinCoCount)
-                    {
-                        continue;
-                    }
-
-                    double w = options.Similarity == ItemSimilarity.Cosine
-                        ? c / Math.Sqrt(ni * counts[j])
-                        : c / (ni * Math.Pow(counts[j], options.Alpha));
-                    s.Scores[j] = (float)w;
+                    int j = rowIds[t], c = rowCounts[t];
+                    s.Scores[t] = c < options.MinCoCount
+                        ? float.NegativeInfinity
+                        : (float)(options.Similarity == ItemSimilarity.Cosine
+                            ? c / Math.Sqrt(ni * counts[j])
+                            : c / (ni * Math.Pow(counts[j], options.Alpha)));
                 }
 
-                int m = TopK.Select(s.Scores, s.Top);
-                var ids = s.Top[..m];
+                int m = TopK.Select(s.Scores.AsSpan(0, rowIds.Length), s.Top);
+                var ids = new int[m];
                 var ws = new float[m];
                 for (int t = 0; t < m; t++)
                 {
-                    ws[t] = s.Scores[ids[t]];
-                }
-
-                foreach (int j in s.Touched)
-                {
-                    s.Scores[j] = float.NegativeInfinity;
+                    ids[t] = rowIds[s.Top[t]];
+                    ws[t] = s.Scores[s.Top[t]];
                 }
 
                 nbIds[i] = ids;
@@ -180,14 +196,7 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
             nbW[i].CopyTo(allW, ptr[i]);
         }
 
-        return new ItemCfModel(data.UserCount, n, ptr, allIds, allW);
-    }
-
-    private static float[] NegInf(int n)
-    {
-        var a = new float[n];
-        a.AsSpan().Fill(float.NegativeInfinity);
-        return a;
+        return new ItemCfModel(statistics.UserCount, n, ptr, allIds, allW, statistics, options);
     }
 
     /// <inheritdoc/>
