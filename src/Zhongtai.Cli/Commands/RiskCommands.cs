@@ -31,12 +31,17 @@ internal static class RiskCommands
         });
 
         var fresh = new Option<bool>("--fresh") { Description = "Run the anti-cheat first even when a run exists." };
-        var eval = new Command("eval", "Score the latest run (running one if there is none) against the demo's fraud labels (projects/P/demo/fraud.jsonl).") { EventsCommands.Project, fresh };
+        var eval = new Command("eval", "Score the latest run (running one if there is none, or if the log has moved on since) against the demo's fraud labels (projects/P/demo/fraud.jsonl).") { EventsCommands.Project, fresh };
         eval.SetAction(async (parse, ct) =>
         {
             await using var host = ZtCommand.OpenHost(parse);
             var project = host.Project(parse.GetValue(EventsCommands.Project)!);
             var dir = parse.GetValue(fresh) ? null : RiskRuns.LatestRunDirectory(project.Directory);
+            if (dir is not null && RiskRuns.ReadReport(dir).LakeOffset < project.Events.NextOffset - 1)
+            {
+                dir = null; // the log has moved on since that run: judge what is there now
+            }
+
             if (dir is null)
             {
                 (_, dir, _) = await RunAsync(host, project, ct);
