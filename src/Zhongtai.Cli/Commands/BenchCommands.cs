@@ -52,9 +52,11 @@ internal static class BenchCommands
         var indexFile = new Option<string?>("--index") { Description = "Search this saved index instead of building (with --queries and --gt)." };
         var open = new Option<string>("--open") { Description = "How --index is opened: heap (bulk read) or mmap.", DefaultValueFactory = _ => "heap" };
         var exact = new Option<bool>("--exact") { Description = "Also time exact (brute-force) search." };
+        var m = new Option<int>("--m") { Description = "HNSW M.", DefaultValueFactory = _ => 16 };
+        var efc = new Option<int>("--efc") { Description = "HNSW efConstruction.", DefaultValueFactory = _ => 200 };
         var vector = new Command("vector", "HNSW recall and queries/s per ef against exact search (peers: dotnet run --project bench/Zhongtai.Bench -- vector).")
         {
-            baseFile, queries, gt, k, count, dim, nq, threads, embeddings, ratings, writeData, saveIndex, indexFile, open, exact,
+            baseFile, queries, gt, k, count, dim, nq, threads, embeddings, ratings, writeData, saveIndex, indexFile, open, exact, m, efc,
         };
         vector.SetAction((parse, ct) =>
         {
@@ -80,6 +82,8 @@ internal static class BenchCommands
                     var other => throw new ArgumentException($"--open is heap or mmap, got '{other}'."),
                 },
                 Exact = parse.GetValue(exact),
+                M = parse.GetValue(m),
+                EfConstruction = parse.GetValue(efc),
             };
             bool json = parse.GetValue(ZtCommand.Json);
             var result = Zhongtai.Indexing.Vector.VectorBench.Run(options, json ? null : Console.Error, ct);

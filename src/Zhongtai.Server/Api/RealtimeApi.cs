@@ -25,7 +25,7 @@ internal sealed class RealtimeService(ZhongtaiHost host) : ProjectFollowerServic
 internal sealed class JobsService(ZhongtaiHost host) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Training.TrainingJobHandler.Both(host), host.Options.Schedules, host.Time, host.Loggers.CreateLogger<Zhongtai.Jobs.JobRunner>())
+        new Zhongtai.Jobs.JobRunner(host.Jobs, [.. Zhongtai.Training.TrainingJobHandler.Both(host), new Zhongtai.Jobs.GraphJobHandler(host)], host.Options.Schedules, host.Time, host.Loggers.CreateLogger<Zhongtai.Jobs.JobRunner>())
             .RunAsync(stoppingToken);
 }
 
