@@ -151,6 +151,25 @@ internal static class BenchCommands
             return Task.CompletedTask;
         });
         bench.Subcommands.Add(graph);
+
+        var dwRatings = new Option<string>("--ratings") { Description = "Ratings file (ml-100k u.data or ml-latest ratings.csv); genres are read from u.item / movies.csv beside it.", Required = true };
+        var dwDim = new Option<int>("--dim") { Description = "Embedding dimension.", DefaultValueFactory = _ => 64 };
+        var deepwalk = new Command("graph-deepwalk", "Next-item HitRate@10 of DeepWalk on knowledge-graph walks vs interaction DeepWalk and item2vec (leave-last-out).") { dwRatings, dwDim };
+        deepwalk.SetAction((parse, ct) =>
+        {
+            var rows = Zhongtai.Indexing.Graph.GraphDeepWalkEval.Run(parse.GetValue(dwRatings)!, 10, parse.GetValue(dwDim), 2, 42, Console.Error, ct);
+            if (parse.GetValue(ZtCommand.Json))
+            {
+                ZtCommand.WriteJson(rows);
+            }
+            else
+            {
+                Console.Out.Write(Zhongtai.Indexing.Graph.GraphDeepWalkEval.ToMarkdown(rows, 10));
+            }
+
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(deepwalk);
         return bench;
     }
 }
