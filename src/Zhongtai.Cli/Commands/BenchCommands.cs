@@ -54,9 +54,10 @@ internal static class BenchCommands
         var exact = new Option<bool>("--exact") { Description = "Also time exact (brute-force) search." };
         var m = new Option<int>("--m") { Description = "HNSW M.", DefaultValueFactory = _ => 16 };
         var efc = new Option<int>("--efc") { Description = "HNSW efConstruction.", DefaultValueFactory = _ => 200 };
+        var efs = new Option<string?>("--efs") { Description = "Comma-separated search ef values to sweep (default 10,16,24,32,48,64,96,128,192,256,384,512)." };
         var vector = new Command("vector", "HNSW recall and queries/s per ef against exact search (peers: dotnet run --project bench/Zhongtai.Bench -- vector).")
         {
-            baseFile, queries, gt, k, count, dim, nq, threads, embeddings, ratings, writeData, saveIndex, indexFile, open, exact, m, efc,
+            baseFile, queries, gt, k, count, dim, nq, threads, embeddings, ratings, writeData, saveIndex, indexFile, open, exact, m, efc, efs,
         };
         vector.SetAction((parse, ct) =>
         {
@@ -85,6 +86,10 @@ internal static class BenchCommands
                 M = parse.GetValue(m),
                 EfConstruction = parse.GetValue(efc),
             };
+            if (parse.GetValue(efs) is { } list)
+            {
+                options.EfValues = [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+            }
             bool json = parse.GetValue(ZtCommand.Json);
             var result = Zhongtai.Indexing.Vector.VectorBench.Run(options, json ? null : Console.Error, ct);
             Console.Out.WriteLine(json ? result.ToJson() : result.ToText());

@@ -336,6 +336,7 @@ public static class VectorBench
             log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ef={ef,4} recall={recall:F4} qps={nq / best:F0}"));
         }
         long rssSearch = ResidentBytes();
+        log?.WriteLine($"memory after searches: {MemoryBreakdown()}");
         double? exactQps = null;
         if (options.Exact && data.Base.Length > 0)
         {
@@ -390,6 +391,15 @@ public static class VectorBench
         }
         using var p = Process.GetCurrentProcess();
         return p.WorkingSet64;
+    }
+
+    /// <summary>VmRSS, RssAnon (private heap) and RssFile (mapped file pages, shared through the page cache) from <c>/proc/self/status</c>.</summary>
+    public static string MemoryBreakdown()
+    {
+        const string Status = "/proc/self/status";
+        return File.Exists(Status)
+            ? string.Join(", ", File.ReadLines(Status).Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal) || l.StartsWith("RssAnon:", StringComparison.Ordinal) || l.StartsWith("RssFile:", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))
+            : "n/a";
     }
 
     private static void Warm(HnswIndex index, Data data, int k)
