@@ -39,11 +39,60 @@ internal static class BenchCommands
 
         var baseFile = new Option<string?>("--base") { Description = "Base vectors (.fvecs); generated clustered data when absent." };
         var queries = new Option<string?>("--queries") { Description = "Query vectors (.fvecs)." };
+        var gt = new Option<string?>("--gt") { Description = "Ground truth (.ivecs); computed exactly when absent." };
         var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
-        var vector = new Command("vector", "HNSW recall and queries/s per ef against exact search (peers: dotnet run --project bench/Zhongtai.Bench -- vector).") { baseFile, queries, k };
+        var count = new Option<int>("--count") { Description = "Generated base vectors.", DefaultValueFactory = _ => 100_000 };
+        var dim = new Option<int>("--dim") { Description = "Generated dimension.", DefaultValueFactory = _ => 128 };
+        var nq = new Option<int>("--nq") { Description = "Queries (generated, or picked from the embeddings).", DefaultValueFactory = _ => 1_000 };
+        var threads = new Option<int>("--threads") { Description = "Build threads.", DefaultValueFactory = _ => 2 };
+        var embeddings = new Option<string?>("--embeddings") { Description = "Index trained item embeddings instead: als (user queries, inner product) or item2vec (item queries, cosine)." };
+        var ratings = new Option<string?>("--ratings") { Description = "Ratings file for --embeddings (ratings.csv or ml-100k u.data)." };
+        var writeData = new Option<string?>("--write-data") { Description = "Write base.fvecs, query.fvecs and gt.ivecs here (for the hnswlib peer)." };
+        var saveIndex = new Option<string?>("--save-index") { Description = "Save the built index to this file." };
+        var indexFile = new Option<string?>("--index") { Description = "Search this saved index instead of building (with --queries and --gt)." };
+        var open = new Option<string>("--open") { Description = "How --index is opened: heap (bulk read) or mmap.", DefaultValueFactory = _ => "heap" };
+        var exact = new Option<bool>("--exact") { Description = "Also time exact (brute-force) search." };
+        var m = new Option<int>("--m") { Description = "HNSW M.", DefaultValueFactory = _ => 16 };
+        var efc = new Option<int>("--efc") { Description = "HNSW efConstruction.", DefaultValueFactory = _ => 200 };
+        var efs = new Option<string?>("--efs") { Description = "Comma-separated search ef values to sweep (default 10,16,24,32,48,64,96,128,192,256,384,512)." };
+        var vector = new Command("vector", "HNSW recall and queries/s per ef against exact search (peers: dotnet run --project bench/Zhongtai.Bench -- vector).")
+        {
+            baseFile, queries, gt, k, count, dim, nq, threads, embeddings, ratings, writeData, saveIndex, indexFile, open, exact, m, efc, efs,
+        };
         vector.SetAction((parse, ct) =>
         {
-            Zhongtai.Indexing.Vector.VectorBench.Run(parse.GetValue(baseFile), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(ZtCommand.Json), Console.Out, ct);
+            var options = new Zhongtai.Indexing.Vector.VectorBenchOptions
+            {
+                BaseFile = parse.GetValue(baseFile),
+                QueryFile = parse.GetValue(queries),
+                GroundTruthFile = parse.GetValue(gt),
+                K = parse.GetValue(k),
+                Count = parse.GetValue(count),
+                Dimension = parse.GetValue(dim),
+                QueryCount = parse.GetValue(nq),
+                BuildThreads = parse.GetValue(threads),
+                Embeddings = parse.GetValue(embeddings),
+                RatingsFile = parse.GetValue(ratings),
+                WriteDataDirectory = parse.GetValue(writeData),
+                SaveIndexFile = parse.GetValue(saveIndex),
+                IndexFile = parse.GetValue(indexFile),
+                Open = parse.GetValue(open) switch
+                {
+                    "mmap" or "mapped" => Zhongtai.Indexing.Vector.VectorIndexOpen.Mapped,
+                    "heap" => Zhongtai.Indexing.Vector.VectorIndexOpen.Heap,
+                    var other => throw new ArgumentException($"--open is heap or mmap, got '{other}'."),
+                },
+                Exact = parse.GetValue(exact),
+                M = parse.GetValue(m),
+                EfConstruction = parse.GetValue(efc),
+            };
+            if (parse.GetValue(efs) is { } list)
+            {
+                options.EfValues = [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+            }
+            bool json = parse.GetValue(ZtCommand.Json);
+            var result = Zhongtai.Indexing.Vector.VectorBench.Run(options, json ? null : Console.Error, ct);
+            Console.Out.WriteLine(json ? result.ToJson() : result.ToText());
             return Task.CompletedTask;
         });
         bench.Subcommands.Add(vector);
@@ -108,6 +157,25 @@ internal static class BenchCommands
         });
         bench.Subcommands.Add(graph);
         bench.Subcommands.Add(PipelineCommands.BuildBench());
+
+        var dwRatings = new Option<string>("--ratings") { Description = "Ratings file (ml-100k u.data or ml-latest ratings.csv); genres are read from u.item / movies.csv beside it.", Required = true };
+        var dwDim = new Option<int>("--dim") { Description = "Embedding dimension.", DefaultValueFactory = _ => 64 };
+        var deepwalk = new Command("graph-deepwalk", "Next-item HitRate@10 of DeepWalk on knowledge-graph walks vs interaction DeepWalk and item2vec (leave-last-out).") { dwRatings, dwDim };
+        deepwalk.SetAction((parse, ct) =>
+        {
+            var rows = Zhongtai.Indexing.Graph.GraphDeepWalkEval.Run(parse.GetValue(dwRatings)!, 10, parse.GetValue(dwDim), 2, 42, Console.Error, ct);
+            if (parse.GetValue(ZtCommand.Json))
+            {
+                ZtCommand.WriteJson(rows);
+            }
+            else
+            {
+                Console.Out.Write(Zhongtai.Indexing.Graph.GraphDeepWalkEval.ToMarkdown(rows, 10));
+            }
+
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(deepwalk);
         return bench;
     }
 }

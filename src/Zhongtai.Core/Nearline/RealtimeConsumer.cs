@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Zhongtai.Events;
 using Zhongtai.Events.Ingest;
 using Zhongtai.Events.Log;
 using Zhongtai.Hosting;
@@ -31,6 +32,12 @@ public sealed partial class RealtimeConsumer
         _state = LoadSnapshot() ?? new RealtimeState(options);
     }
 
+    /// <summary>
+    /// Called after each event is applied, on the consumer's thread, in log order (e.g. <c>RealtimeFeatureFeed.Apply</c>, which
+    /// writes realtime counters to the online feature store). Set it before the consumer runs. Default none.
+    /// </summary>
+    public Action<long, Event>? Applied { get; set; }
+
     /// <summary>Runs <paramref name="read"/> against the current state under the consumer's lock (the state changes as events arrive).</summary>
     public T Read<T>(Func<RealtimeState, T> read)
     {
@@ -50,6 +57,8 @@ public sealed partial class RealtimeConsumer
             {
                 _state.Apply(offset, e);
             }
+
+            Applied?.Invoke(offset, e);
 
             if (++applied >= max)
             {

@@ -8,14 +8,15 @@ using Zhongtai.Training;
 namespace Zhongtai.Pipeline;
 
 /// <summary>
-/// The jobs the offline side adds to a host's job runner: <c>pipeline-run</c>, and training for every model — recall
+/// The jobs the offline side adds to a host's job runner: <c>pipeline-run</c>, <c>graph-build</c>, and training for every model — recall
 /// models from the log, rankers (<c>ftrl</c>, <c>fm</c>) from the pipeline's ranking splits. The server, the CLI and the
 /// tests all take their handlers from here, so a scheduled job and a manual one run the same code.
 /// </summary>
 public static class LakeJobs
 {
-    /// <summary>Every job handler: pipeline and training (full and incremental).</summary>
-    public static IReadOnlyList<IJobHandler> Handlers(ZhongtaiHost host) => [.. TrainingJobHandler.Both(host, Trainers(host)), new PipelineJobHandler(host)];
+    /// <summary>Every job handler: pipeline, training (full and incremental) and the knowledge graph build.</summary>
+    public static IReadOnlyList<IJobHandler> Handlers(ZhongtaiHost host) =>
+        [.. TrainingJobHandler.Both(host, Trainers(host)), new PipelineJobHandler(host), new GraphJobHandler(host)];
 
     /// <summary>Trainers beyond the recall models: the rankers.</summary>
     public static IReadOnlyDictionary<string, ModelTrainer> Trainers(ZhongtaiHost host)

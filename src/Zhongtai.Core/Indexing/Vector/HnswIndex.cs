@@ -35,7 +35,8 @@ public sealed unsafe class HnswIndex : IVectorIndex
     private readonly Lock _entryLock = new();
     private readonly int[] _stripes = new int[LockStripes];
     private readonly HnswContextPool _pool = new();
-    private Dictionary<int, int> _idToNode = [];
+    private Dictionary<int, int>? _idToNode = [];
+    private MappedVectorFile? _mapping;
     private volatile Graph _g;
     private int _live;
 
@@ -82,12 +83,12 @@ public sealed unsafe class HnswIndex : IVectorIndex
         get
         {
             var g = _g;
-            long bytes = ((long)g.Vectors.Length * 4) + ((long)g.Links0.Length * 4) + ((long)g.Capacity * (4 + 4 + 1 + 8 + 8));
+            long bytes = ((long)g.Capacity * _dim * 4) + ((long)g.Capacity * (_m0 + 1) * 4) + ((long)g.Capacity * (4 + 4 + 1 + 8 + 8));
             for (int i = 0; i < g.Count; i++)
             {
-                if (g.Upper[i] is { } u)
+                if (g.UpperPtr[i] != 0)
                 {
-                    bytes += (u.Length * 4) + 24;
+                    bytes += (g.Levels[i] * (_m + 1) * 4) + 24;
                 }
             }
             return bytes + ((long)Count * 12);
@@ -98,7 +99,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     {
         lock (_writeLock)
         {
-            return _idToNode.ContainsKey(id);
+            return IdMap().ContainsKey(id);
         }
     }
 
@@ -151,14 +152,15 @@ public sealed unsafe class HnswIndex : IVectorIndex
     {
         lock (_writeLock)
         {
-            if (!_idToNode.Remove(id, out int node))
+            var map = IdMap();
+            if (!map.Remove(id, out int node))
             {
                 return false;
             }
             var g = _g;
             g.Deleted[node] = 1;
             g.DeletedCount++;
-            Volatile.Write(ref _live, _idToNode.Count);
+            Volatile.Write(ref _live, map.Count);
             return true;
         }
     }
@@ -186,7 +188,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
                     continue;
                 }
                 int n = g.Count;
-                Array.Copy(old.Vectors, (long)node * _dim, g.Vectors, (long)n * _dim, _dim);
+                new ReadOnlySpan<float>(VectorOf(old, node), _dim).CopyTo(new Span<float>(VectorOf(g, n), _dim));
                 g.Labels[n] = old.Labels[node];
                 SetLevel(g, n, old.Levels[node]);
                 g.Count = n + 1;
@@ -326,13 +328,13 @@ public sealed unsafe class HnswIndex : IVectorIndex
             w.Write<int>(g.Labels.AsSpan(0, g.Count));
             w.Write<int>(g.Levels.AsSpan(0, g.Count));
             w.Write<int>(deleted);
-            w.Write<float>(g.Vectors.AsSpan(0, g.Count * _dim));
-            w.Write<int>(g.Links0.AsSpan(0, g.Count * (_m0 + 1)));
+            w.Write<float>(new ReadOnlySpan<float>(g.VectorPtr, checked(g.Count * _dim)));
+            w.Write<int>(new ReadOnlySpan<int>(g.Links0Ptr, checked(g.Count * (_m0 + 1))));
             for (int i = 0; i < g.Count; i++)
             {
-                if (g.Upper[i] is { } u)
+                if (g.UpperPtr[i] != 0)
                 {
-                    w.Write<int>(u);
+                    w.Write<int>(UpperSpan(g, i));
                 }
             }
             w.Commit();
@@ -415,6 +417,101 @@ public sealed unsafe class HnswIndex : IVectorIndex
         return index;
     }
 
+    /// <summary>
+    /// Wraps a mapped snapshot (already checked by <see cref="VectorIndexFile.OpenMapped"/>): vectors, level-0 and
+    /// upper-level links are read in place from the mapping; labels, levels and tombstones are copied to small arrays.
+    /// The id → node map is built on the first write or <see cref="Contains"/>, so opening costs O(nodes) int copies only.
+    /// </summary>
+    internal static HnswIndex FromMapping(VectorIndexFile.Header h, MappedVectorFile mapping, HnswOptions? options)
+    {
+        var given = options ?? new HnswOptions();
+        var opts = new HnswOptions
+        {
+            M = h.M,
+            EfConstruction = h.EfConstruction,
+            EfSearch = given.EfSearch,
+            Seed = given.Seed,
+            BuildThreads = given.BuildThreads,
+            InitialCapacity = 1,
+        };
+        var index = new HnswIndex(h.Dimension, h.Metric, opts);
+        byte* p = mapping.Pointer + VectorIndexFile.HeaderBytes;
+        int n = h.Count;
+        int* labels = (int*)p;
+        int* levels = labels + n;
+        int* deleted = levels + n;
+        float* vectors = (float*)(deleted + n);
+        int* links0 = (int*)(vectors + ((long)n * h.Dimension));
+        int* upper = links0 + ((long)n * ((2 * h.M) + 1));
+        var g = new Graph(n, vectors, links0);
+        new ReadOnlySpan<int>(labels, n).CopyTo(g.Labels);
+        long pos = 0;
+        int stride = h.M + 1;
+        for (int i = 0; i < n; i++)
+        {
+            int level = levels[i];
+            if ((uint)level > MaxLevel)
+            {
+                throw new InvalidDataException($"Vector index file has an invalid level {level} at node {i}.");
+            }
+            g.Levels[i] = level;
+            if (level > 0)
+            {
+                if (pos + ((long)level * stride) > h.UpperInts)
+                {
+                    throw new InvalidDataException("Vector index file has fewer upper-level links than its levels require.");
+                }
+                g.UpperPtr[i] = (nint)(upper + pos);
+                pos += level * stride;
+            }
+            if (deleted[i] != 0)
+            {
+                g.Deleted[i] = 1;
+                g.DeletedCount++;
+            }
+        }
+        if (pos != h.UpperInts)
+        {
+            throw new InvalidDataException("Vector index file has more upper-level links than its levels require.");
+        }
+        if (h.EntryNode >= 0 && (h.MaxLevel < 0 || g.Levels[h.EntryNode] != h.MaxLevel))
+        {
+            throw new InvalidDataException("Vector index file is corrupt: the entry node is not on the top level.");
+        }
+        g.Count = n;
+        g.Entry = h.EntryNode < 0 ? -1 : ((long)h.MaxLevel << 32) | (uint)h.EntryNode;
+        index._idToNode = null;
+        index._live = n - g.DeletedCount;
+        index._mapping = mapping;
+        index._g = g;
+        return index;
+    }
+
+    /// <summary>Whether the index still reads vectors and links from a memory-mapped file (false after the first write).</summary>
+    public bool IsMapped => _g.Mapped;
+
+    /// <summary>The id → node map (writer lock held); built from the labels on first use after a mapped open.</summary>
+    private Dictionary<int, int> IdMap()
+    {
+        if (_idToNode is { } map)
+        {
+            return map;
+        }
+        var g = _g;
+        map = new Dictionary<int, int>(g.Count - g.DeletedCount);
+        for (int i = 0; i < g.Count; i++)
+        {
+            if (g.Deleted[i] == 0)
+            {
+                map[g.Labels[i]] = i;
+            }
+        }
+        _idToNode = map;
+        return map;
+    }
+
+    private ReadOnlySpan<int> UpperSpan(Graph g, int node) => new((int*)g.UpperPtr[node], g.Levels[node] * (_m + 1));
+
     /// <summary>Diagnostics: how many nodes a breadth-first walk over level 0 from the entry point cannot reach.</summary>
     internal int CountUnreachable()
     {
@@ -445,9 +542,10 @@ public sealed unsafe class HnswIndex : IVectorIndex
         return g.Count - reached;
     }
 
+    /// <summary>Releases the file mapping of an index opened with <see cref="VectorIndexFile.OpenMapped"/> (searches must have stopped); heap storage needs nothing.</summary>
     public void Dispose()
     {
-        // Managed storage only; nothing to release eagerly.
+        Interlocked.Exchange(ref _mapping, null)?.Dispose();
     }
 
     // ------------------------------------------------------------------ storage
@@ -455,10 +553,13 @@ public sealed unsafe class HnswIndex : IVectorIndex
     private sealed class Graph
     {
         public readonly int Capacity;
-        public readonly float[] Vectors;
+        public readonly float[]? Vectors;
         public readonly float* VectorPtr;
-        public readonly int[] Links0;
+        public readonly int[]? Links0;
         public readonly int* Links0Ptr;
+
+        /// <summary>Vectors and links point into a read-only file mapping; the graph is never written (writes copy it to the heap first).</summary>
+        public readonly bool Mapped;
         public readonly int[]?[] Upper;
         public readonly nint[] UpperPtr;
         public readonly int[] Levels;
@@ -488,31 +589,46 @@ public sealed unsafe class HnswIndex : IVectorIndex
             Labels = new int[capacity];
             Deleted = new byte[capacity];
         }
+
+        /// <summary>A read-only graph over mapped memory, its capacity its node count, so any insert first copies it (<see cref="EnsureCapacity"/>).</summary>
+        public Graph(int capacity, float* vectors, int* links0)
+        {
+            Capacity = capacity;
+            Mapped = true;
+            VectorPtr = vectors;
+            Links0Ptr = links0;
+            Upper = [];
+            UpperPtr = new nint[capacity];
+            Levels = new int[capacity];
+            Labels = new int[capacity];
+            Deleted = new byte[capacity];
+        }
     }
 
     private void EnsureCapacity(int needed)
     {
         var g = _g;
-        if (needed <= g.Capacity)
+        if (needed <= g.Capacity && !g.Mapped)
         {
             return;
         }
-        int cap = g.Capacity;
+        int cap = Math.Max(Math.Max(1, g.Capacity), _options.InitialCapacity);
         while (cap < needed)
         {
             cap = cap >= int.MaxValue / 2 ? int.MaxValue : cap * 2;
         }
         var n = new Graph(cap, _dim, _m0);
-        Array.Copy(g.Vectors, n.Vectors, (long)g.Count * _dim);
-        Array.Copy(g.Links0, n.Links0, (long)g.Count * (_m0 + 1));
+        new ReadOnlySpan<float>(g.VectorPtr, checked(g.Count * _dim)).CopyTo(new Span<float>(n.VectorPtr, checked(g.Count * _dim)));
+        new ReadOnlySpan<int>(g.Links0Ptr, checked(g.Count * (_m0 + 1))).CopyTo(new Span<int>(n.Links0Ptr, checked(g.Count * (_m0 + 1))));
         // Upper-level lists are copied, not shared: readers still on the old snapshot must never see links to nodes
-        // that exist only in the new one.
+        // that exist only in the new one (and a mapped snapshot is read-only).
         for (int i = 0; i < g.Count; i++)
         {
-            if (g.Upper[i] is { } u)
+            if (g.UpperPtr[i] != 0)
             {
+                var u = UpperSpan(g, i);
                 var copy = GC.AllocateArray<int>(u.Length, pinned: true);
-                u.CopyTo(copy, 0);
+                u.CopyTo(copy);
                 n.Upper[i] = copy;
                 n.UpperPtr[i] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
             }
@@ -530,18 +646,19 @@ public sealed unsafe class HnswIndex : IVectorIndex
     private int AllocateNode(int id, ReadOnlySpan<float> vector)
     {
         var g = _g;
-        if (_idToNode.TryGetValue(id, out int old))
+        var map = IdMap();
+        if (map.TryGetValue(id, out int old))
         {
             g.Deleted[old] = 1;
             g.DeletedCount++;
         }
         int node = g.Count;
-        VectorKernels.CopyForMetric(vector, g.Vectors.AsSpan(node * _dim, _dim), _metric);
+        VectorKernels.CopyForMetric(vector, new Span<float>(VectorOf(g, node), _dim), _metric);
         g.Labels[node] = id;
         SetLevel(g, node, RandomLevel());
         g.Count = node + 1;
-        _idToNode[id] = node;
-        Volatile.Write(ref _live, _idToNode.Count);
+        map[id] = node;
+        Volatile.Write(ref _live, map.Count);
         return node;
     }
 

@@ -56,6 +56,37 @@ public sealed class VectorBenchOptions
 
     /// <summary>Keep timing further passes (up to 50) until this many seconds were spent on one ef. Default 0.5.</summary>
     public double MinSeconds { get; set; } = 0.5;
+
+    /// <summary>
+    /// Item embeddings as the data instead of generated vectors: <c>als</c> or <c>item2vec</c>, trained on <see cref="RatingsFile"/>
+    /// (see <see cref="EmbeddingVectors"/>; the metric is the model's, <see cref="Metric"/> is ignored). Default null.
+    /// </summary>
+    public string? Embeddings { get; set; }
+
+    /// <summary>The ratings file the embeddings are trained on (ml-latest <c>ratings.csv</c> or ml-100k <c>u.data</c>). Default null.</summary>
+    public string? RatingsFile { get; set; }
+
+    /// <summary>Search a saved snapshot instead of building: the queries and ground truth still come from the options (the base vectors are not loaded when <see cref="GroundTruthFile"/> is given). Default null.</summary>
+    public string? IndexFile { get; set; }
+
+    /// <summary>How <see cref="IndexFile"/> is opened: bulk read into the heap, or memory-mapped. Default heap.</summary>
+    public VectorIndexOpen Open { get; set; } = VectorIndexOpen.Heap;
+
+    /// <summary>After building, save the index here (for a later <see cref="IndexFile"/> run). Default null.</summary>
+    public string? SaveIndexFile { get; set; }
+
+    /// <summary>Also time exact search (<see cref="BruteForceIndex"/>, one thread) over the same queries. Default false.</summary>
+    public bool Exact { get; set; }
+}
+
+/// <summary>How a benchmark opens a saved index.</summary>
+public enum VectorIndexOpen
+{
+    /// <summary><see cref="VectorIndexFile.Load"/>: bulk read, CRC and link checks, heap arrays.</summary>
+    Heap,
+
+    /// <summary><see cref="VectorIndexFile.OpenMapped"/>: memory-mapped, read in place, no checksum pass.</summary>
+    Mapped,
 }
 
 /// <summary>One point of the ef sweep.</summary>
@@ -80,6 +111,27 @@ public sealed record VectorBenchResult(
     IReadOnlyList<VectorBenchPoint> Sweep,
     IReadOnlyList<VectorBenchTarget> Targets)
 {
+    /// <summary>Where the data came from (generated, files, or trained embeddings).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Distance metric of the run.</summary>
+    public VectorMetric Metric { get; init; }
+
+    /// <summary>How the index was obtained: <c>built</c>, <c>heap</c> (loaded) or <c>mapped</c>.</summary>
+    public string Open { get; init; } = "built";
+
+    /// <summary>Seconds to open the saved index (null when built in-process).</summary>
+    public double? OpenSeconds { get; init; }
+
+    /// <summary>Resident set size of the process right after the index was built or opened (Linux VmRSS; 0 elsewhere).</summary>
+    public long RssAfterOpenBytes { get; init; }
+
+    /// <summary>Resident set size after the ef sweep (every page the searches touched).</summary>
+    public long RssAfterSearchBytes { get; init; }
+
+    /// <summary>Single-thread exact-search queries per second (recall 1 by definition), when measured.</summary>
+    public double? ExactQps { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -94,7 +146,18 @@ public sealed record VectorBenchResult(
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(ci, $"{Engine}: {Count} x {Dimension}, {Queries} queries, k={K}, M={M}, efConstruction={EfConstruction}");
-        sb.AppendLine(ci, $"build {BuildSeconds:F2} s on {BuildThreads} threads, index {IndexBytes / 1048576.0:F1} MiB (heap delta {HeapDeltaBytes / 1048576.0:F1} MiB)");
+        if (Source is not null)
+        {
+            sb.AppendLine(ci, $"data: {Source}");
+        }
+        sb.AppendLine(OpenSeconds is { } open
+            ? string.Create(ci, $"opened ({Open}) in {open * 1000:F1} ms, index {IndexBytes / 1048576.0:F1} MiB")
+            : string.Create(ci, $"build {BuildSeconds:F2} s on {BuildThreads} threads, index {IndexBytes / 1048576.0:F1} MiB (heap delta {HeapDeltaBytes / 1048576.0:F1} MiB)"));
+        sb.AppendLine(ci, $"RSS after open/build {RssAfterOpenBytes / 1048576.0:F1} MiB, after searches {RssAfterSearchBytes / 1048576.0:F1} MiB");
+        if (ExactQps is { } exact)
+        {
+            sb.AppendLine(ci, $"exact search (brute force, 1 thread): {exact:F0} qps");
+        }
         sb.AppendLine("   ef   recall@k        qps (1 thread)");
         foreach (var p in Sweep)
         {
@@ -134,9 +197,30 @@ public static class VectorBench
     public static Data Prepare(VectorBenchOptions options, TextWriter? log)
     {
         float[] baseVectors;
-        float[] queries;
+        float[] queries = [];
         int dim;
-        if (options.BaseFile is not null)
+        if (options.Embeddings is not null)
+        {
+            if (options.RatingsFile is null)
+            {
+                throw new ArgumentException("Embeddings need a ratings file (--ratings).", nameof(options));
+            }
+            var sw0 = Stopwatch.StartNew();
+            (baseVectors, queries, dim, var metric, var description) = EmbeddingVectors.Train(options.Embeddings, options.RatingsFile, options.QueryCount, options.Seed);
+            options.Metric = metric;
+            log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{description}; trained in {sw0.Elapsed.TotalSeconds:F1} s"));
+            options.BaseFile = null;
+            options.QueryFile = null;
+        }
+        else if (options.IndexFile is not null && options.GroundTruthFile is not null && options.QueryFile is not null)
+        {
+            // Searching a saved index against saved ground truth: the base vectors are not needed (and would inflate the RSS).
+            (queries, _, dim) = Fvecs.ReadFvecs(options.QueryFile);
+            baseVectors = [];
+            var (gt0, _, gtK0) = Fvecs.ReadIvecs(options.GroundTruthFile);
+            return new Data(baseVectors, queries, dim, gt0, gtK0);
+        }
+        else if (options.BaseFile is not null)
         {
             (baseVectors, _, dim) = Fvecs.ReadFvecs(options.BaseFile);
         }
@@ -154,7 +238,7 @@ public static class VectorBench
                 throw new ArgumentException($"Queries have dimension {qdim} but the base vectors have {dim}.", nameof(options));
             }
         }
-        else
+        else if (options.Embeddings is null)
         {
             queries = new ClusteredVectors(dim, seed: options.Seed).Sample(options.QueryCount, options.Seed + 2);
         }
@@ -202,8 +286,34 @@ public static class VectorBench
         int nq = data.Queries.Length / dim;
         int k = options.K;
 
-        var (index, buildSeconds, heapDelta) = Build(options, data);
-        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw build: {buildSeconds:F2} s"));
+        HnswIndex index;
+        double buildSeconds = 0;
+        long heapDelta = 0;
+        double? openSeconds = null;
+        if (options.IndexFile is { } file)
+        {
+            var sw = Stopwatch.StartNew();
+            index = options.Open == VectorIndexOpen.Mapped
+                ? VectorIndexFile.OpenMapped(file)
+                : (HnswIndex)VectorIndexFile.Load(file);
+            openSeconds = sw.Elapsed.TotalSeconds;
+            log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw opened ({options.Open}) in {openSeconds * 1000:F1} ms, RSS {ResidentBytes() / 1048576.0:F1} MiB"));
+            n = index.Count;
+        }
+        else
+        {
+            (index, buildSeconds, heapDelta) = Build(options, data);
+            log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw build: {buildSeconds:F2} s"));
+            if (options.SaveIndexFile is { } save)
+            {
+                index.Save(save);
+            }
+        }
+        long rssOpen = ResidentBytes();
+        if (options.IndexFile is not null)
+        {
+            Warm(index, data, k);
+        }
         var found = new int[nq * k];
         var sweep = new List<VectorBenchPoint>();
         foreach (int ef in options.EfValues)
@@ -225,7 +335,82 @@ public static class VectorBench
             sweep.Add(new VectorBenchPoint(ef, recall, nq / best));
             log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ef={ef,4} recall={recall:F4} qps={nq / best:F0}"));
         }
-        return Summarize("zhongtai-hnsw", options, data, buildSeconds, index.MemoryBytes, heapDelta, sweep);
+        long rssSearch = ResidentBytes();
+        log?.WriteLine($"memory after searches: {MemoryBreakdown()}");
+        double? exactQps = null;
+        if (options.Exact && data.Base.Length > 0)
+        {
+            using var exact = new BruteForceIndex(dim, options.Metric);
+            var ids = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                ids[i] = i;
+            }
+            exact.AddRange(ids, data.Base);
+            var hits = new VectorHit[k];
+            double best = double.MaxValue;
+            for (int pass = 0; pass < Math.Max(1, options.Passes); pass++)
+            {
+                var t = Stopwatch.StartNew();
+                for (int q = 0; q < nq; q++)
+                {
+                    exact.Search(data.Queries.AsSpan(q * dim, dim), k, hits);
+                }
+                best = Math.Min(best, t.Elapsed.TotalSeconds);
+            }
+            exactQps = nq / best;
+        }
+        var result = Summarize("zhongtai-hnsw", options, data, buildSeconds, index.MemoryBytes, heapDelta, sweep, n) with
+        {
+            Source = options.Embeddings is not null ? $"{options.Embeddings} embeddings of {options.RatingsFile}" : options.BaseFile ?? options.IndexFile ?? "generated clustered",
+            Metric = options.Metric,
+            Open = options.IndexFile is null ? "built" : options.Open == VectorIndexOpen.Mapped ? "mapped" : "heap",
+            OpenSeconds = openSeconds,
+            RssAfterOpenBytes = rssOpen,
+            RssAfterSearchBytes = rssSearch,
+            ExactQps = exactQps,
+        };
+        index.Dispose();
+        return result;
+    }
+
+    /// <summary>The process's resident set size from <c>/proc/self/status</c> (VmRSS), or the working set where that file does not exist.</summary>
+    public static long ResidentBytes()
+    {
+        const string Status = "/proc/self/status";
+        if (File.Exists(Status))
+        {
+            foreach (var line in File.ReadLines(Status))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        using var p = Process.GetCurrentProcess();
+        return p.WorkingSet64;
+    }
+
+    /// <summary>VmRSS, RssAnon (private heap) and RssFile (mapped file pages, shared through the page cache) from <c>/proc/self/status</c>.</summary>
+    public static string MemoryBreakdown()
+    {
+        const string Status = "/proc/self/status";
+        return File.Exists(Status)
+            ? string.Join(", ", File.ReadLines(Status).Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal) || l.StartsWith("RssAnon:", StringComparison.Ordinal) || l.StartsWith("RssFile:", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))
+            : "n/a";
+    }
+
+    private static void Warm(HnswIndex index, Data data, int k)
+    {
+        var hits = new VectorHit[k];
+        int dim = data.Dimension;
+        int nq = data.Queries.Length / dim;
+        for (int q = 0; q < Math.Min(nq, 200); q++)
+        {
+            index.Search(data.Queries.AsSpan(q * dim, dim), k, hits, null, 64);
+        }
     }
 
     /// <summary>Builds the HNSW index over the base vectors (ids = row numbers) and warms it up.</summary>
@@ -282,12 +467,12 @@ public static class VectorBench
     }
 
     /// <summary>Assembles a result, picking the first swept ef that reaches each of <see cref="TargetRecalls"/>.</summary>
-    public static VectorBenchResult Summarize(string engine, VectorBenchOptions options, Data data, double buildSeconds, long indexBytes, long heapDeltaBytes, IReadOnlyList<VectorBenchPoint> sweep)
+    public static VectorBenchResult Summarize(string engine, VectorBenchOptions options, Data data, double buildSeconds, long indexBytes, long heapDeltaBytes, IReadOnlyList<VectorBenchPoint> sweep, int? count = null)
     {
         var targets = TargetRecalls.Select(r => sweep.FirstOrDefault(p => p.Recall >= r) is { } p
             ? new VectorBenchTarget(r, p.Ef, p.Recall, p.Qps)
             : new VectorBenchTarget(r, null, null, null)).ToList();
-        return new VectorBenchResult(engine, data.Base.Length / data.Dimension, data.Dimension, data.Queries.Length / data.Dimension,
+        return new VectorBenchResult(engine, count ?? (data.Base.Length / data.Dimension), data.Dimension, data.Queries.Length / data.Dimension,
             options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets);
     }
 

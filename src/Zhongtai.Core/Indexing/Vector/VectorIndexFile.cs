@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -14,14 +15,17 @@ namespace Zhongtai.Indexing.Vector;
 /// (the exact index stores labels and vectors only). The CRC covers the header (with the CRC field zero) and the payload.
 /// Loading reads each section with one bulk read straight into its final (pinned) array and verifies length and CRC;
 /// a torn, truncated or corrupted file is refused with an <see cref="InvalidDataException"/> that says what is wrong.
+/// <see cref="OpenMapped"/> maps an HNSW snapshot instead: vectors and links are read in place, the pages shared through the
+/// page cache by every process that maps the same file, and the checksum is checked on demand (<see cref="Verify(string)"/>).
 /// Saving writes <c>path.tmp</c>, flushes it to disk, renames it over <c>path</c> and fsyncs the directory, so a crash leaves the previous snapshot.
 /// </remarks>
-public static class VectorIndexFile
+public static unsafe class VectorIndexFile
 {
     public const int Version = 1;
     internal const int KindExact = 1;
     internal const int KindHnsw = 2;
     private const int HeaderSize = 64;
+    internal const int HeaderBytes = HeaderSize;
     private static ReadOnlySpan<byte> Magic => "ZTVECIDX"u8;
 
     internal sealed class Header
@@ -153,6 +157,101 @@ public static class VectorIndexFile
         return index;
     }
 
+    /// <summary>
+    /// Opens an HNSW snapshot by memory-mapping it read-only: vectors, level-0 links and upper-level links stay in the file
+    /// and are paged in on first touch (and shared through the page cache by every process that maps the file); only
+    /// labels, levels and tombstones (12 bytes a node) are copied. Searches run at heap speed once pages are resident.
+    /// The index accepts writes: the first insert copies the graph to the heap (the file is never written).
+    /// Dispose the index to unmap it, after searches have stopped.
+    /// </summary>
+    /// <param name="path">A file written by <see cref="HnswIndex.Save"/>.</param>
+    /// <param name="options">Search/build options (M and efConstruction come from the file).</param>
+    /// <param name="verify">
+    /// True: check the CRC and every link before returning (reads the whole file, like <see cref="Load"/>).
+    /// False (default): check the header, the length and the levels only, which is what makes opening take milliseconds;
+    /// a file damaged at rest can then return wrong results or fault, so verify it once when it is published
+    /// (<see cref="Verify(string)"/>, e.g. in the job that wrote it or in the background after opening).
+    /// </param>
+    /// <exception cref="InvalidDataException">Not an HNSW index file, truncated, or (when verifying) corrupt.</exception>
+    public static HnswIndex OpenMapped(string path, HnswOptions? options = null, bool verify = false)
+    {
+        var mapping = MappedVectorFile.Open(path);
+        try
+        {
+            if (mapping.Length < HeaderSize)
+            {
+                throw new InvalidDataException($"'{path}' is truncated: {mapping.Length} bytes is shorter than the {HeaderSize}-byte header.");
+            }
+            var h = Header.Read(new ReadOnlySpan<byte>(mapping.Pointer, HeaderSize), path);
+            if (mapping.Length != HeaderSize + h.PayloadBytes)
+            {
+                throw new InvalidDataException($"'{path}' is torn or truncated: the header promises {HeaderSize + h.PayloadBytes} bytes but the file has {mapping.Length}.");
+            }
+            if (h.Kind != KindHnsw)
+            {
+                throw new InvalidDataException($"'{path}' holds an exact index; only HNSW snapshots can be mapped (use Load).");
+            }
+            if (verify)
+            {
+                VerifyMapped(mapping, h, path);
+            }
+            return HnswIndex.FromMapping(h, mapping, options);
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Verifies a snapshot without loading it: header, length, CRC, and (for HNSW) that every level-0 link names a node.
+    /// Streams the file through a mapping (no large allocation). Throws <see cref="InvalidDataException"/> on any damage.
+    /// </summary>
+    public static void Verify(string path)
+    {
+        using var mapping = MappedVectorFile.Open(path);
+        if (mapping.Length < HeaderSize)
+        {
+            throw new InvalidDataException($"'{path}' is truncated: {mapping.Length} bytes is shorter than the {HeaderSize}-byte header.");
+        }
+        var h = Header.Read(new ReadOnlySpan<byte>(mapping.Pointer, HeaderSize), path);
+        if (mapping.Length != HeaderSize + h.PayloadBytes)
+        {
+            throw new InvalidDataException($"'{path}' is torn or truncated: the header promises {HeaderSize + h.PayloadBytes} bytes but the file has {mapping.Length}.");
+        }
+        VerifyMapped(mapping, h, path);
+    }
+
+    private static void VerifyMapped(MappedVectorFile mapping, Header h, string path)
+    {
+        Span<byte> hb = stackalloc byte[HeaderSize];
+        new ReadOnlySpan<byte>(mapping.Pointer, HeaderSize).CopyTo(hb);
+        BinaryPrimitives.WriteUInt32LittleEndian(hb[56..], 0);
+        uint crc = Crc32C.Update(Crc32C.Seed, hb);
+        const int Chunk = 1 << 30;
+        for (long off = 0; off < h.PayloadBytes; off += Chunk)
+        {
+            int len = (int)Math.Min(Chunk, h.PayloadBytes - off);
+            crc = Crc32C.Update(crc, new ReadOnlySpan<byte>(mapping.Pointer + HeaderSize + off, len));
+        }
+        Verify(crc, h, path);
+        if (h.Kind == KindHnsw)
+        {
+            long links0Offset = HeaderSize + (4L * h.Count * 3) + (4L * h.Count * h.Dimension);
+            CheckLinks(new ReadOnlySpan<int>(mapping.Pointer + links0Offset, checked(h.Count * ((2 * h.M) + 1))), h, path);
+            var upper = new ReadOnlySpan<int>(mapping.Pointer + links0Offset + (4L * h.Count * ((2 * h.M) + 1)), h.UpperInts);
+            foreach (int v in upper)
+            {
+                // Counts (<= M) and node ids (< Count) both fit this bound; exact per-list checks happen in Load.
+                if ((uint)v >= (uint)Math.Max(h.Count, h.M + 1))
+                {
+                    throw new InvalidDataException($"'{path}' is corrupt: an upper-level link names a node that does not exist.");
+                }
+            }
+        }
+    }
+
     private static void Verify(uint crc, Header h, string path)
     {
         uint actual = Crc32C.Finish(crc);
@@ -162,7 +261,7 @@ public static class VectorIndexFile
         }
     }
 
-    private static void CheckLinks(int[] links0, Header h, string path)
+    private static void CheckLinks(ReadOnlySpan<int> links0, Header h, string path)
     {
         int stride = (2 * h.M) + 1;
         for (int node = 0; node < h.Count; node++)
@@ -263,6 +362,70 @@ public static class VectorIndexFile
                 }
             }
         }
+    }
+}
+
+/// <summary>A read-only memory mapping of a whole file and the pointer to its first byte; disposing unmaps it.</summary>
+internal sealed unsafe class MappedVectorFile : IDisposable
+{
+    private readonly MemoryMappedFile? _file;
+    private readonly MemoryMappedViewAccessor? _view;
+    private int _disposed;
+
+    private MappedVectorFile(MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* pointer, long length)
+    {
+        _file = file;
+        _view = view;
+        Pointer = pointer;
+        Length = length;
+    }
+
+    public byte* Pointer { get; }
+
+    public long Length { get; }
+
+    public static MappedVectorFile Open(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.RandomAccess);
+        MemoryMappedFile? file = null;
+        try
+        {
+            long length = stream.Length;
+            if (length == 0)
+            {
+                stream.Dispose();
+                return new MappedVectorFile(null, null, null, 0);
+            }
+            // The mapping owns the stream from here on (leaveOpen: false).
+            file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            return new MappedVectorFile(file, view, p + view.PointerOffset, length);
+        }
+        catch
+        {
+            if (file is null)
+            {
+                stream.Dispose();
+            }
+            else
+            {
+                file.Dispose();
+            }
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _view is null)
+        {
+            return;
+        }
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file!.Dispose();
     }
 }
 
