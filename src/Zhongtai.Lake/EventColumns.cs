@@ -18,7 +18,9 @@ internal sealed class EventColumns
     public static readonly DataField<string> Type = new("type", true);
     public static readonly DataField<string> UserId = new("user_id", true);
     public static readonly DataField<string> ItemId = new("item_id", true);
-    public static readonly DateTimeDataField Ts = new("ts", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false);
+    // Milliseconds: Parquet.Net 6 writes the row-group min/max of a micros timestamp in millis (aloneguid/parquet-dotnet#769),
+    // which makes DuckDB skip every row group on a ts filter. Millis keep values and statistics in one unit.
+    public static readonly DateTimeDataField Ts = new("ts", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: false);
     public static readonly DataField<string> Scene = new("scene", true);
     public static readonly DataField<int?> Position = new("position");
     public static readonly DataField<string> RequestId = new("request_id", true);

@@ -34,6 +34,20 @@ public sealed class LakeQueryTests
     }
 
     [Fact]
+    public void TimeFilter_UsesTheRowGroupStatistics_AndFindsTheRows()
+    {
+        // Regression: with micros timestamps Parquet.Net wrote min/max in millis and DuckDB pruned every row group.
+        using var dir = new TempDir();
+        var events = LakeTestData.Events(500, hours: 3).ToList();
+        new LakeExporter().Export(dir.Path, events);
+        using var lake = LakeQuery.Open(dir.Path);
+        var cut = events[250].Event.Timestamp;
+        var expected = events.Count(e => e.Event.Timestamp >= cut);
+        Assert.Equal(expected, lake.Scalar<long>("SELECT count(*) FROM events WHERE ts >= $1", cut.UtcDateTime));
+        Assert.Equal(expected, lake.Scalar<long>("SELECT count(*) FROM events WHERE epoch_ms(ts) >= $1", cut.ToUnixTimeMilliseconds()));
+    }
+
+    [Fact]
     public void Query_CorruptParquetFile_ErrorNamesTheFile()
     {
         using var dir = new TempDir();
