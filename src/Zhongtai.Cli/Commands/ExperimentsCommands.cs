@@ -223,7 +223,7 @@ internal static class ExperimentsCommands
     }
 
     private static string Rate(RateEstimate r) =>
-        r.Trials == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{r.Rate:P2} [{r.Low:P2}, {r.High:P2}]");
+        r.Trials == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{r.Rate:0.00%} [{r.Low:0.00%}, {r.High:0.00%}]");
 
     private static string Diff(RateComparison? c) =>
         c is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{c.Difference * 100:+0.00;-0.00}pp [{c.Low * 100:+0.00;-0.00}, {c.High * 100:+0.00;-0.00}]{(c.Relative is { } rel ? $" ({rel:+0.0%;-0.0%})" : "")}");

@@ -131,9 +131,18 @@ public sealed partial class ExperimentAssigner : IDisposable
 
     private void ReloadIfChanged()
     {
-        if (_path is not null && Stamp(_path) != _stamp)
+        try
         {
-            Reload();
+            if (_path is not null && Stamp(_path) != _stamp)
+            {
+                Reload();
+            }
+        }
+        catch (Exception e)
+        {
+            // A timer callback must not throw (it would take the process down): keep the config in force.
+            _lastError = e.Message;
+            LogRejected(_logger, _path!, e.Message);
         }
     }
 

@@ -288,6 +288,42 @@ public class ExperimentAssignerTests
     }
 
     [Fact]
+    public async Task Assign_WhileTheConfigIsSwapped_AlwaysAnswersFromOneWholeConfig()
+    {
+        var a = ExperimentSet.Parse(ThreeWay);
+        var b = ExperimentSet.Parse("""{ "experiments": [ { "id": "other", "scenes": ["*"], "buckets": [ { "name": "control", "weight": 1 } ] } ] }""");
+        var assigner = new ExperimentAssigner(a);
+        var expectedA = Enumerable.Range(0, 500).Select(i => assigner.Assign(User(i), "home").BucketLabel).ToArray();
+        using var stop = new CancellationTokenSource();
+        int bad = 0, rounds = 0;
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    var label = assigner.Assign(User(i), "home").BucketLabel;
+                    if (label != expectedA[i] && label != "other:control")
+                    {
+                        Interlocked.Increment(ref bad);
+                    }
+                }
+
+                Interlocked.Increment(ref rounds);
+            }
+        })).ToArray();
+        for (int swap = 0; Volatile.Read(ref rounds) < 40; swap++)
+        {
+            assigner.Update(swap % 2 == 0 ? b : a);
+            await Task.Yield();
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        Assert.Equal(0, bad);
+    }
+
+    [Fact]
     public async Task Watch_ReloadsAChangedFile_AndKeepsTheLastGoodOneOnErrors()
     {
         using var dir = new TempDirectory();
