@@ -41,8 +41,8 @@ public sealed class LakeQueryTests
         var events = LakeTestData.Events(500, hours: 3).ToList();
         new LakeExporter().Export(dir.Path, events);
         using var lake = LakeQuery.Open(dir.Path);
-        var cut = events[250].Event.Timestamp;
-        var expected = events.Count(e => e.Event.Timestamp >= cut);
+        var cut = DateTimeOffset.FromUnixTimeMilliseconds(events[250].Event.Timestamp.ToUnixTimeMilliseconds());
+        var expected = events.Count(e => e.Event.Timestamp.ToUnixTimeMilliseconds() >= cut.ToUnixTimeMilliseconds());
         Assert.Equal(expected, lake.Scalar<long>("SELECT count(*) FROM events WHERE ts >= $1", cut.UtcDateTime));
         Assert.Equal(expected, lake.Scalar<long>("SELECT count(*) FROM events WHERE epoch_ms(ts) >= $1", cut.ToUnixTimeMilliseconds()));
     }
@@ -141,7 +141,7 @@ public sealed class LakeQueryTests
         var r = rows[0];
         Assert.Equal(10L, r[0]);
         Assert.Equal(["full-1", "item", "用户-7", "商品-42"], r[1..5]);
-        Assert.Equal((t0.UtcTicks - DateTime.UnixEpoch.Ticks) / 10, (long)r[5]!);
+        Assert.Equal(t0.ToUnixTimeMilliseconds() * 1000, (long)r[5]!); // the lake keeps milliseconds
         Assert.Equal("首页", r[6]);
         Assert.Equal(3, r[7]);
         Assert.Equal(["r-1", "dev-1", "10.0.0.1", "Mozilla/5.0 (iPhone)"], r[8..12]);
