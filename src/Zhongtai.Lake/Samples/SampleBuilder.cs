@@ -60,7 +60,8 @@ public sealed class SampleBuilder
             Run(lake, exposures ? sql.ExposureSamples() : sql.RatingSamples(), ct);
             Run(lake, sql.Features(exposures), ct);
             Run(lake, sql.WriteSamples(outputFile), ct);
-            var (rows, positives) = (lake.Scalar<long>("SELECT count(*) FROM zt_out"), lake.Scalar<long>("SELECT count(*) FROM zt_out WHERE label = 1"));
+            var counts = lake.Rows($"SELECT count(*), count(*) FILTER (WHERE label = 1) FROM read_parquet({SampleSql.Literal(outputFile)})")[0];
+            var (rows, positives) = (Convert.ToInt64(counts[0], CultureInfo.InvariantCulture), Convert.ToInt64(counts[1], CultureInfo.InvariantCulture));
             return new RankingSampleResult(rows, positives, exposures, events, quarantined);
         }
         finally
@@ -80,7 +81,7 @@ public sealed class SampleBuilder
         var sql = new SampleSql(_options, quarantineFile);
         try
         {
-            Run(lake, sql.BaseEvents(), ct);
+            Run(lake, sql.BaseEvents(narrow: false), ct);
             Run(lake, sql.Recall(historiesFile, sessionsFile, negativesFile), ct);
             return new RecallDataResult(
                 lake.Scalar<long>("SELECT count(*) FROM zt_hist"),
@@ -157,7 +158,9 @@ public sealed class SampleBuilder
 /// <summary>
 /// The SQL of the sample stages, generated from <see cref="SampleOptions"/> (numbers and type names inlined as
 /// literals). Temp objects are prefixed <c>zt_</c>; times are microseconds since the epoch (<c>t</c>) so that window
-/// frames can say "strictly before": <c>RANGE BETWEEN w PRECEDING AND 1 PRECEDING</c>.
+/// frames can say "strictly before": <c>RANGE BETWEEN w PRECEDING AND 1 PRECEDING</c>. Users, items and requests are
+/// partitioned and joined on 64-bit hashes of their ids (<c>uk</c>, <c>ik</c>, <c>rk</c>): sorting and hashing integers
+/// is several times cheaper than strings; a collision needs ~4·10⁹ distinct ids to become likely.
 /// </summary>
 internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
 {
@@ -182,21 +185,31 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         $"SELECT count(*) FROM events e WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))} AND EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile!)}) q WHERE q.\"offset\" = e.\"offset\")";
 
     /// <summary>
-    /// zt_ev: behaviour events (exposures and action types) minus the quarantine, materialized once (one scan of the
-    /// lake; DuckDB spills it past its memory limit); zt_cat: the item catalog over time.
+    /// zt_src: behaviour events (exposures and action types) minus the quarantine, a view over the lake; zt_ev: the same
+    /// events narrowed to numbers (offset, type, hashed ids, time, value) and materialized once — about 60 bytes a row;
+    /// zt_cat: the item catalog over time.
     /// </summary>
-    public IEnumerable<string> BaseEvents()
+    public IEnumerable<string> BaseEvents(bool narrow = true)
     {
         var anti = quarantineFile is null ? "" : $" AND NOT EXISTS (SELECT 1 FROM read_parquet({Literal(quarantineFile)}) q WHERE q.\"offset\" = e.\"offset\")";
         yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_ev AS
-            SELECT e."offset", e.type, e.user_id, e.item_id, e.ts, epoch_us(e.ts) AS t, e.scene, e.position, e.request_id, e.device, e.value
+            CREATE OR REPLACE TEMP VIEW zt_src AS
+            SELECT e."offset", e.type, e.user_id, e.item_id, e.ts, epoch_us(e.ts) AS t, e.scene, e.position, e.request_id, e.device, e.value,
+              hash(e.user_id) AS uk, hash(e.item_id) AS ik
             FROM events e
             WHERE e.user_id IS NOT NULL AND e.item_id IS NOT NULL AND e.type IN {InList(ActionTypes.Append(EventTypes.Exposure))}{anti}
             """;
+        if (narrow)
+        {
+            yield return """
+            CREATE OR REPLACE TEMP TABLE zt_ev AS
+            SELECT "offset", type, uk, ik, hash(request_id) AS rk, request_id IS NULL AS no_request, t, value FROM zt_src
+            """;
+        }
+
         yield return """
             CREATE OR REPLACE TEMP TABLE zt_cat AS
-            SELECT item_id, epoch_us(ts) AS t, category, tags FROM events WHERE type = 'item' AND item_id IS NOT NULL
+            SELECT item_id, hash(item_id) AS ik, epoch_us(ts) AS t, category, tags FROM events WHERE type = 'item' AND item_id IS NOT NULL
             """;
     }
 
@@ -207,16 +220,16 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         var types = ActionTypes.ToList();
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_attr AS
-            WITH exp AS (SELECT "offset", user_id, item_id, request_id, t FROM zt_ev WHERE type = 'exposure'),
-            act AS (SELECT type, user_id, item_id, request_id, t, value FROM zt_ev WHERE type <> 'exposure')
+            WITH exp AS (SELECT "offset", uk, ik, rk, t FROM zt_ev WHERE type = 'exposure'),
+            act AS (SELECT type, uk, ik, rk, no_request, t, value FROM zt_ev WHERE type <> 'exposure')
             SELECT e."offset" AS exp_offset, a.type, a.value
-            FROM (SELECT * FROM act WHERE request_id IS NOT NULL) a ASOF JOIN exp e
-              ON a.user_id = e.user_id AND a.item_id = e.item_id AND a.request_id = e.request_id AND a.t >= e.t
+            FROM (SELECT * FROM act WHERE NOT no_request) a ASOF JOIN exp e
+              ON a.uk = e.uk AND a.ik = e.ik AND a.rk = e.rk AND a.t >= e.t
             WHERE a.t - e.t <= {window}
             UNION ALL
             SELECT e."offset" AS exp_offset, a.type, a.value
-            FROM (SELECT * FROM act WHERE request_id IS NULL) a ASOF JOIN exp e
-              ON a.user_id = e.user_id AND a.item_id = e.item_id AND a.t >= e.t
+            FROM (SELECT * FROM act WHERE no_request) a ASOF JOIN exp e
+              ON a.uk = e.uk AND a.ik = e.ik AND a.t >= e.t
             WHERE a.t - e.t <= {window}
             """;
 
@@ -233,10 +246,10 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"{Num(o.ActionWeights[t])} * coalesce(l.{Ident("act_" + t)}, 0)"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
-            SELECT e."offset" AS event_offset, 0 AS negative, e.user_id, e.item_id, e.ts, e.t, e.scene, e.position, e.request_id, e.device,
+            SELECT e."offset" AS event_offset, 0 AS negative, e.user_id, e.item_id, e.ts, e.t, e.scene, e.position, e.request_id, e.device, e.uk, e.ik,
               {string.Join(", ", actCols)},
               ({weight})::DOUBLE AS weight
-            FROM zt_ev e LEFT JOIN zt_lbl l ON l.exp_offset = e."offset"
+            FROM zt_src e LEFT JOIN zt_lbl l ON l.exp_offset = e."offset"
             WHERE e.type = 'exposure'
             """;
         yield return "DROP TABLE zt_attr";
@@ -249,9 +262,9 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         var weights = "CASE p.type " + string.Join(" ", ActionTypes.Select(t => $"WHEN {Literal(t)} THEN {Num(o.ActionWeights[t])}")) + " ELSE 0 END";
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_pos AS
-            SELECT p."offset", p.type, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, ({weights})::DOUBLE AS weight
-            FROM zt_ev p WHERE {IsPositive("p")}
-            QUALIFY row_number() OVER (PARTITION BY p.user_id, p.item_id ORDER BY p.t, p."offset") = 1
+            SELECT p."offset", p.type, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, p.uk, p.ik, ({weights})::DOUBLE AS weight
+            FROM zt_src p WHERE {IsPositive("p")}
+            QUALIFY row_number() OVER (PARTITION BY p.uk, p.ik ORDER BY p.t, p."offset") = 1
             """;
         foreach (var s in PopularityCdf("zt_pos"))
         {
@@ -266,15 +279,15 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"(p.type = {Literal(t)})::INTEGER AS {Ident("act_" + t)}"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
-            SELECT p."offset" AS event_offset, 0 AS negative, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device,
+            SELECT p."offset" AS event_offset, 0 AS negative, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, p.uk, p.ik,
               {posCols}, p.weight
             FROM zt_pos p
             UNION ALL
-            SELECT d."offset", d.k, d.user_id, c.item_id, d.ts, d.t, d.scene, d.position, d.request_id, d.device, {actCols}, 0.0
+            SELECT d."offset", d.k, d.user_id, c.item_id, d.ts, d.t, d.scene, d.position, d.request_id, d.device, d.uk, c.ik, {actCols}, 0.0
             FROM (SELECT p.*, r.k, (hash({o.Seed}, p."offset", r.k) % 4294967296)::DOUBLE / 4294967296.0 AS u
                   FROM zt_pos p, range(1, {o.NegativesPerPositive + 1}) r(k)) d
             ASOF JOIN zt_cdf c ON d.u < c.cum
-            WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.user_id = d.user_id AND x.item_id = c.item_id)
+            WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.uk = d.uk AND x.ik = c.ik)
             """;
         yield return "DROP TABLE zt_pos";
         yield return "DROP TABLE zt_cdf";
@@ -286,12 +299,12 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_cdf AS
             WITH pop AS (SELECT item_id, pow(count(*), {Num(o.NegativePopularityExponent)}) AS w FROM {positives} GROUP BY item_id)
-            SELECT item_id, sum(w) OVER (ORDER BY item_id ROWS UNBOUNDED PRECEDING) / sum(w) OVER () AS cum FROM pop
+            SELECT item_id, hash(item_id) AS ik, sum(w) OVER (ORDER BY item_id ROWS UNBOUNDED PRECEDING) / sum(w) OVER () AS cum FROM pop
             """;
     }
 
     /// <summary>
-    /// zt_out: zt_samples with point-in-time features, each computed only from events strictly before the sample's
+    /// zt_out (a view, written once by <see cref="WriteSamples"/>): zt_samples with point-in-time features, each computed only from events strictly before the sample's
     /// time: user and item exposures/clicks/CTR per window, user–category affinity, recency, context, item attributes.
     /// </summary>
     public IEnumerable<string> Features(bool exposures)
@@ -335,68 +348,66 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
 
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_uf AS
-            WITH tl AS ({Timeline("user_id", "")}),
+            WITH tl AS ({Timeline("uk", "")}),
             w AS (SELECT probe, event_offset, negative, t,
-              {Frames("user_id")}sum(c) OVER (PARTITION BY user_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS clicks_all,
-              max(CASE WHEN a = 1 THEN t END) OVER (PARTITION BY user_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_action_t
+              {Frames("uk")}sum(c) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS clicks_all,
+              max(CASE WHEN a = 1 THEN t END) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_action_t
               FROM tl)
             SELECT event_offset, negative, {Select("u")}, coalesce(clicks_all, 0)::BIGINT AS u_clicks_all,
               (t - last_action_t) / 1e6 AS u_secs_since_last_action
             FROM w WHERE probe = 1
             """;
 
-        const string catalog = "UNION ALL SELECT item_id, t, 1, 0, NULL, NULL, 0, 0, 0 FROM zt_cat";
+        const string catalog = "UNION ALL SELECT ik, t, 1, 0, NULL, NULL, 0, 0, 0 FROM zt_cat";
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_if AS
-            WITH tl AS ({Timeline("item_id", catalog)}),
+            WITH tl AS ({Timeline("ik", catalog)}),
             w AS (SELECT probe, event_offset, negative, t,
-              {Frames("item_id")}min(CASE WHEN is_event = 1 THEN t END) OVER (PARTITION BY item_id ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_t
+              {Frames("ik")}min(CASE WHEN is_event = 1 THEN t END) OVER (PARTITION BY ik ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_t
               FROM tl)
             SELECT event_offset, negative, {Select("i")}, (t - first_t) / 1e6 AS i_secs_since_first_seen
             FROM w WHERE probe = 1
             """;
 
-        // The samples with the item's catalog entry as of the sample (latest item event strictly before it).
+        // The item's catalog entry as of the sample (latest item event strictly before it).
         yield return """
             CREATE OR REPLACE TEMP TABLE zt_sc AS
-            SELECT s.*, c.category, c.tags
-            FROM zt_samples s ASOF LEFT JOIN zt_cat c ON s.item_id = c.item_id AND s.t > c.t
+            SELECT s.event_offset, s.negative, s.uk, s.t, c.category, c.tags
+            FROM zt_samples s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t
             """;
 
         // User–category affinity: the share of the user's earlier clicks on items of the sample item's category.
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_af AS
             WITH clicks AS (
-              SELECT k.user_id, k.t, c.category FROM (SELECT user_id, item_id, t FROM zt_ev WHERE type IN {clickTypes}) k
-              ASOF LEFT JOIN zt_cat c ON k.item_id = c.item_id AND k.t >= c.t),
-            tl AS (SELECT user_id, coalesce(category, '') AS category, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c FROM clicks
-                   UNION ALL SELECT user_id, coalesce(category, ''), t, 1, event_offset, negative, 0 FROM zt_sc)
+              SELECT k.uk, k.t, c.category FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {clickTypes}) k
+              ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t),
+            tl AS (SELECT uk, coalesce(category, '') AS category, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c FROM clicks
+                   UNION ALL SELECT uk, coalesce(category, ''), t, 1, event_offset, negative, 0 FROM zt_sc)
             SELECT event_offset, negative,
-              sum(c) OVER (PARTITION BY user_id, category ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
+              sum(c) OVER (PARTITION BY uk, category ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
             FROM tl QUALIFY probe = 1
             """;
+        yield return "DROP TABLE zt_ev";
 
         var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
         var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + Name(h))));
         var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + Name(h))));
         yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_out AS
+            CREATE OR REPLACE TEMP VIEW zt_out AS
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
               (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
               s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
-              s.category, s.tags,
+              sc.category, sc.tags,
               {uCols}, uf.u_clicks_all, uf.u_secs_since_last_action,
               {iCols}, f.i_secs_since_first_seen,
               CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
-            FROM zt_sc s
+            FROM zt_samples s
+            JOIN zt_sc sc USING (event_offset, negative)
             JOIN zt_uf uf USING (event_offset, negative)
             JOIN zt_if f USING (event_offset, negative)
             JOIN zt_af af USING (event_offset, negative)
             """;
-        foreach (var t in new[] { "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_samples" })
-        {
-            yield return "DROP TABLE " + t;
-        }
     }
 
     public IEnumerable<string> WriteSamples(string file)
@@ -413,7 +424,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             SELECT "offset", user_id, item_id, ts, t FROM (
               SELECT p."offset", p.user_id, p.item_id, p.ts, p.t,
                 lag(p.item_id) OVER (PARTITION BY p.user_id ORDER BY p.t, p."offset") AS prev
-              FROM zt_ev p WHERE {IsPositive("p")})
+              FROM zt_src p WHERE {IsPositive("p")})
             WHERE prev IS NULL OR prev <> item_id
             """;
         yield return $"""
@@ -451,12 +462,14 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
 
     public static IEnumerable<string> Cleanup()
     {
-        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_out", "zt_hist", "zt_sess", "zt_rneg" })
+        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_hist", "zt_sess", "zt_rneg" })
         {
             yield return "DROP TABLE IF EXISTS " + t;
         }
 
+        yield return "DROP VIEW IF EXISTS zt_out";
         yield return "DROP TABLE IF EXISTS zt_ev";
         yield return "DROP TABLE IF EXISTS zt_cat";
+        yield return "DROP VIEW IF EXISTS zt_src";
     }
 }
