@@ -297,6 +297,8 @@ public static class VectorBench
                 ? VectorIndexFile.OpenMapped(file)
                 : (HnswIndex)VectorIndexFile.Load(file);
             openSeconds = sw.Elapsed.TotalSeconds;
+            options.M = index.Options.M;
+            options.EfConstruction = index.Options.EfConstruction;
             log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw opened ({options.Open}) in {openSeconds * 1000:F1} ms, RSS {ResidentBytes() / 1048576.0:F1} MiB"));
             n = index.Count;
         }
