@@ -475,7 +475,10 @@ public static class VectorBench
             ? new VectorBenchTarget(r, p.Ef, p.Recall, p.Qps)
             : new VectorBenchTarget(r, null, null, null)).ToList();
         return new VectorBenchResult(engine, count ?? (data.Base.Length / data.Dimension), data.Dimension, data.Queries.Length / data.Dimension,
-            options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets);
+            options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets)
+        {
+            Metric = options.Metric,
+        };
     }
 
     /// <summary>Mean fraction of the true k nearest (first k of each ground-truth row) found in each result row.</summary>
