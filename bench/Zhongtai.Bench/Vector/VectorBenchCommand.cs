@@ -12,7 +12,8 @@ namespace Zhongtai.Bench.Vector;
 /// with the timed passes of the three engines interleaved (C#, hnswlib, faiss, C#, ...) so that load from other processes hits
 /// them alike; the fastest pass of each engine counts. Prints one table with ratios.
 /// Options: --base F --queries F --gt F --n 100000 --nq 1000 --dim 128 --k 10 --m 16 --efc 200 --threads 2 --passes 3
-/// --min-seconds 0.5 --builds 2 --data-dir DIR (default: a temp folder) --no-peers --json FILE (write all results as JSON).
+/// --min-seconds 0.5 --builds 2 --data-dir DIR (default: a temp folder) --no-peers --json FILE (write all results as JSON)
+/// --metric l2|ip|cosine (ip/cosine: python peers only) --efs 10,16,... (the swept ef values).
 /// </summary>
 internal static class VectorBenchCommand
 {
@@ -43,7 +44,18 @@ internal static class VectorBenchCommand
             BuildThreads = IntArg("--threads", 2),
             Passes = IntArg("--passes", 3),
             MinSeconds = Arg("--min-seconds") is { } ms ? double.Parse(ms, Ci) : 0.5,
+            Metric = Arg("--metric") switch
+            {
+                null or "l2" => VectorMetric.L2,
+                "ip" => VectorMetric.InnerProduct,
+                "cosine" => VectorMetric.Cosine,
+                var other => throw new ArgumentException($"--metric is l2, ip or cosine; got '{other}'."),
+            },
         };
+        if (Arg("--efs") is { } efList)
+        {
+            options.EfValues = [.. efList.Split(',').Select(v => int.Parse(v, Ci))];
+        }
         Console.Error.WriteLine($"data: {options.BaseFile ?? "generated clustered"} -> {dataDir}");
         var data = VectorBench.Prepare(options, Console.Error);
         int nq = data.Queries.Length / data.Dimension;
@@ -51,7 +63,8 @@ internal static class VectorBenchCommand
 
         bool peers = !args.Contains("--no-peers");
         using var python = peers ? PeerProcess.StartPython(options, dataDir) : null;
-        using var native = peers ? PeerProcess.StartNative(options, dataDir) : null;
+        // The native peer is built for L2 only.
+        using var native = peers && options.Metric == VectorMetric.L2 ? PeerProcess.StartNative(options, dataDir) : null;
         // The peers whose builds are repeated and interleaved with ours (hnswlib twice: SSE-only Debian build and native).
         var rebuilt = new List<(string Key, PeerProcess Process)>();
         if (python is not null)
@@ -183,7 +196,7 @@ internal static class VectorBenchCommand
     private static void PrintTable(List<VectorBenchResult> results)
     {
         var ours = results[0];
-        Console.WriteLine(string.Create(Ci, $"\n{ours.Count} x {ours.Dimension} (L2), {ours.Queries} queries, k={ours.K}, M={ours.M}, efConstruction={ours.EfConstruction}, build threads={ours.BuildThreads}, search 1 thread, passes interleaved"));
+        Console.WriteLine(string.Create(Ci, $"\n{ours.Count} x {ours.Dimension} ({ours.Metric}), {ours.Queries} queries, k={ours.K}, M={ours.M}, efConstruction={ours.EfConstruction}, build threads={ours.BuildThreads}, search 1 thread, passes interleaved"));
         Console.WriteLine("\nSweep (recall@k / queries per second):");
         Console.WriteLine("| ef |" + string.Concat(results.Select(r => $" {r.Engine} |")));
         Console.WriteLine("|---|" + string.Concat(results.Select(_ => "---|")));
@@ -231,6 +244,8 @@ internal static class VectorBenchCommand
                 "--m", options.M.ToString(Ci),
                 "--efc", options.EfConstruction.ToString(Ci),
                 "--threads", options.BuildThreads.ToString(Ci),
+                "--metric", options.Metric switch { VectorMetric.InnerProduct => "ip", VectorMetric.Cosine => "cosine", _ => "l2" },
+                "--efs", string.Join(',', options.EfValues),
             ]);
         }
 

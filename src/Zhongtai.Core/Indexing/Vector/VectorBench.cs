@@ -297,6 +297,8 @@ public static class VectorBench
                 ? VectorIndexFile.OpenMapped(file)
                 : (HnswIndex)VectorIndexFile.Load(file);
             openSeconds = sw.Elapsed.TotalSeconds;
+            options.M = index.Options.M;
+            options.EfConstruction = index.Options.EfConstruction;
             log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zhongtai-hnsw opened ({options.Open}) in {openSeconds * 1000:F1} ms, RSS {ResidentBytes() / 1048576.0:F1} MiB"));
             n = index.Count;
         }
@@ -473,7 +475,10 @@ public static class VectorBench
             ? new VectorBenchTarget(r, p.Ef, p.Recall, p.Qps)
             : new VectorBenchTarget(r, null, null, null)).ToList();
         return new VectorBenchResult(engine, count ?? (data.Base.Length / data.Dimension), data.Dimension, data.Queries.Length / data.Dimension,
-            options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets);
+            options.K, options.M, options.EfConstruction, options.BuildThreads, buildSeconds, indexBytes, heapDeltaBytes, sweep, targets)
+        {
+            Metric = options.Metric,
+        };
     }
 
     /// <summary>Mean fraction of the true k nearest (first k of each ground-truth row) found in each result row.</summary>
