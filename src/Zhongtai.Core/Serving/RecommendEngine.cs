@@ -321,6 +321,7 @@ public sealed partial class RecommendEngine
             plan[0] = new ChannelPlan(_channels[ChannelNames.I2i], quota, 1000, Bit(ChannelNames.I2i));
             plan[1] = new ChannelPlan(new ItemVectorChannel(model, itemId, Project), quota, 1000, Bit(ChannelNames.Vector));
             plan[2] = new ChannelPlan(_channels[ChannelNames.Graph], quota, 1000, Bit(ChannelNames.Graph));
+            scratch.EnsureBuffers(plan.Length, Catalog);
             for (var c = 0; c < plan.Length; c++)
             {
                 scratch.Buffers[c].Clear();
