@@ -77,6 +77,9 @@ public sealed partial class RecommendEngine
     /// <summary>Experiment bucketing; default none.</summary>
     public IExperimentAssigner Experiments { get; set; } = NoExperiments.Instance;
 
+    /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
+    public int LastCandidateCount { get; private set; }
+
     /// <summary>Exposure events logged so far.</summary>
     public long ExposuresLogged => _exposures.Logged;
 
@@ -251,6 +254,7 @@ public sealed partial class RecommendEngine
 
             var filter = new CandidateFilter(this, plan.Rules, history, request, scratch.Exclude, -1);
             var n = Merge(plan, scratch, in filter);
+            LastCandidateCount = n;
             if (n > plan.Scene.MaxCandidates)
             {
                 n = KeepBest(scratch, n, plan.Scene.MaxCandidates);
