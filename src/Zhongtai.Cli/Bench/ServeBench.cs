@@ -57,7 +57,11 @@ internal static partial class ServeBench
                   "parallel": PARALLEL,
                   "maxCandidates": 500,
                   "rules": { "diversity": {"method": "categoryCap", "maxPerCategory": 3}, "frequencyCap": {"maxExposures": 3, "windowHours": 24} }
-                }
+                },
+                "only-i2i": { "channels": [ {"name": "i2i", "quota": 200} ] },
+                "only-vector": { "channels": [ {"name": "vector", "quota": 200} ] },
+                "only-popular": { "channels": [ {"name": "popular", "quota": 200} ] },
+                "unranked": { "channels": [ {"name": "i2i", "quota": 200}, {"name": "vector", "quota": 200}, {"name": "popular", "quota": 200} ], "rankingModel": "none" }
               }
             }
             """.Replace("PARALLEL", parallel ? "true" : "false", StringComparison.Ordinal), ct);
@@ -84,6 +88,22 @@ internal static partial class ServeBench
             var readySeconds = sw.Elapsed.TotalSeconds;
             progress($"ready in {readySeconds:F1} s; probe: models {string.Join(",", probe.Models)}, channels {string.Join(" ", probe.Items.SelectMany(i => i.Channels).Distinct())}");
             var candidates = CountCandidates(engine);
+            var inProcess = new List<(string, double, double)>();
+            foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
+            {
+                var times = new double[2000];
+                for (var i = 0; i < times.Length; i++)
+                {
+                    var t0 = Stopwatch.GetTimestamp();
+                    await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = $"u{1 + (i * 7919 % users)}", Scene = scene, Count = 10 }, ct);
+                    times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                }
+
+                Array.Sort(times);
+                inProcess.Add((scene, times[times.Length / 2], times[(int)(times.Length * 0.99)]));
+                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs");
+            }
+
             var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
 
             var runs = new List<WrkResult>();

@@ -52,7 +52,7 @@ public sealed partial class RecommendEngine
         _hasher = new FeatureHasher(realtimeOptions.FtrlBits, seed: 7); // the realtime model's feature space
         _ftrl = realtime?.Read(s => s.Ftrl);
         _popularityHalfLifeHours = realtimeOptions.PopularityHalfLifeHours;
-        Catalog = new ServingCatalog(options, _hasher);
+        Catalog = new ServingCatalog(options, _hasher, realtimeOptions.RecentItemsPerUser);
         Scenes = new SceneStore(Path.Combine(project.Directory, "scenes.json"), _logger);
         Flagged = new FlaggedItemsFilter(Path.Combine(project.Directory, "risk", "flagged-items.txt"));
         Flagged.Reload();

@@ -29,6 +29,50 @@ internal sealed class ServingItem
 }
 
 /// <summary>
+/// One item's co-engagement row: how many times each other item was engaged with by a user within the co-occurrence
+/// window. The best neighbours are kept sorted and recomputed only when the row changed since the last read.
+/// </summary>
+internal sealed class CoEngagementRow
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, float> _counts = [];
+    private (int Item, float Weight)[]? _top;
+
+    public void Bump(int other)
+    {
+        lock (_lock)
+        {
+            _counts[other] = _counts.GetValueOrDefault(other) + 1;
+            _top = null;
+        }
+    }
+
+    /// <summary>Copies the strongest neighbours (weight descending, then id) into <paramref name="destination"/>; returns how many.</summary>
+    public int Top(Span<(int Item, float Weight)> destination)
+    {
+        lock (_lock)
+        {
+            if (_top is null)
+            {
+                var all = new (int Item, float Weight)[_counts.Count];
+                var i = 0;
+                foreach (var (item, weight) in _counts)
+                {
+                    all[i++] = (item, weight);
+                }
+
+                Array.Sort(all, static (a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Item.CompareTo(b.Item));
+                _top = all.Length > 256 ? all[..256] : all;
+            }
+
+            var n = Math.Min(destination.Length, _top.Length);
+            _top.AsSpan(0, n).CopyTo(destination);
+            return n;
+        }
+    }
+}
+
+/// <summary>
 /// One user's recent history as serving needs it: the items they engaged with (newest last, bounded), the set of
 /// items they consumed, and their recent exposures (item, unix seconds) for frequency capping. Guarded by its own lock.
 /// </summary>
@@ -41,10 +85,20 @@ internal sealed class UserHistory(int recentCapacity, int consumedCapacity, int 
     private int _exposureCount;
     private int _exposureNext;
 
-    public void Engaged(int item)
+    /// <summary>Records an engagement; copies the items engaged before it (newest first, at most <paramref name="window"/>.Length) into <paramref name="window"/> and returns how many.</summary>
+    public int Engaged(int item, Span<int> window)
     {
         lock (_lock)
         {
+            var w = 0;
+            for (var i = _recent.Count - 1; i >= 0 && w < window.Length; i--)
+            {
+                if (_recent[i] != item)
+                {
+                    window[w++] = _recent[i];
+                }
+            }
+
             _recent.Remove(item);
             _recent.Add(item);
             if (_recent.Count > recentCapacity)
@@ -56,6 +110,8 @@ internal sealed class UserHistory(int recentCapacity, int consumedCapacity, int 
             {
                 _consumed.Add(item);
             }
+
+            return w;
         }
     }
 
@@ -114,8 +170,9 @@ internal sealed class UserHistory(int recentCapacity, int consumedCapacity, int 
 /// their catalog fields, each user's recent engagements and exposures, and the newest items. Any number of readers
 /// run alongside the writer without a global lock.
 /// </summary>
-internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hasher)
+internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hasher, int coEngagementWindow)
 {
+    private volatile CoEngagementRow?[] _rows = new CoEngagementRow?[1024];
     private readonly ConcurrentDictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, UserHistory> _users = new(StringComparer.Ordinal);
     private readonly Lock _freshLock = new();
@@ -177,8 +234,34 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         }
         else
         {
-            user.Engaged(item);
+            Span<int> window = stackalloc int[Math.Min(coEngagementWindow, 1024)];
+            var n = user.Engaged(item, window);
+            for (var i = 0; i < n; i++)
+            {
+                Row(item).Bump(window[i]);
+                Row(window[i]).Bump(item);
+            }
         }
+    }
+
+    /// <summary>The strongest co-engaged neighbours of an item (serving's own copy of the realtime co-engagement, read without a global lock).</summary>
+    public int Neighbours(int item, Span<(int Item, float Weight)> destination)
+    {
+        var rows = _rows;
+        return item < rows.Length && rows[item] is { } row ? row.Top(destination) : 0;
+    }
+
+    private CoEngagementRow Row(int item)
+    {
+        var rows = _rows;
+        if (item >= rows.Length)
+        {
+            var grown = new CoEngagementRow?[Math.Max(item + 1, rows.Length * 2)];
+            Array.Copy(rows, grown, rows.Length);
+            _rows = rows = grown;
+        }
+
+        return rows[item] ??= new CoEngagementRow();
     }
 
     private int Intern(string itemId)
