@@ -88,6 +88,11 @@ internal static partial class ServeBench
             var readySeconds = sw.Elapsed.TotalSeconds;
             progress($"ready in {readySeconds:F1} s; probe: models {string.Join(",", probe.Models)}, channels {string.Join(" ", probe.Items.SelectMany(i => i.Channels).Distinct())}");
             var candidates = CountCandidates(engine);
+            for (var i = 0; i < 3000; i++)
+            {
+                await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = $"u{1 + (i * 31 % users)}", Scene = "unranked", Count = 10 }, ct); // JIT warm-up
+            }
+
             var inProcess = new List<(string, double, double)>();
             foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
             {

@@ -264,11 +264,36 @@ internal static class BuiltInChannels
                 return;
             }
 
+            if (model.UserResults.TryGetValue(user, out var cached) && cached.Items.Length >= Math.Min(quota, model.ItemIds.Length))
+            {
+                var m = Math.Min(quota, cached.Items.Length);
+                for (var i = 0; i < m; i++)
+                {
+                    output.Add(cached.Items[i], cached.Scores[i]);
+                }
+
+                return;
+            }
+
             var hits = t_hits is { } h && h.Length >= quota ? h : t_hits = new VectorHit[Math.Max(quota, 256)];
             var n = model.Index.Search(model.Model.UserVector(user), quota, hits);
+            var items = new int[n];
+            var scores = new float[n];
+            var k = 0;
             for (var i = 0; i < n; i++)
             {
-                output.Add(model.ItemIds[hits[i].Id], 1 - hits[i].Distance);
+                var dense = engine.Catalog.Find(model.ItemIds[hits[i].Id]);
+                if (dense >= 0)
+                {
+                    items[k] = dense;
+                    scores[k] = 1 - hits[i].Distance;
+                    output.Add(dense, scores[k++]);
+                }
+            }
+
+            if (engine.VectorCacheUsers > 0 && (model.UserResults.Count < engine.VectorCacheUsers || model.UserResults.ContainsKey(user)))
+            {
+                model.UserResults[user] = (k == n ? items : items[..k], k == n ? scores : scores[..k]);
             }
         }
     }

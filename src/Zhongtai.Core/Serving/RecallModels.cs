@@ -21,6 +21,12 @@ internal sealed class LoadedRecallModel(string name, int version, FactorModel mo
 
     /// <summary><c>als@v3</c>.</summary>
     public string Label { get; } = $"{name}@v{version}";
+
+    /// <summary>
+    /// Vector recall results by user (dense serving ids, scores): a user's factors only change with the version, so
+    /// the nearest items are computed once per user and version. Dies with this version on a swap.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, (int[] Items, float[] Scores)> UserResults { get; } = new();
 }
 
 /// <summary>

@@ -85,6 +85,8 @@ public sealed partial class RecommendEngine
 
     internal RealtimeConsumer? Realtime { get; }
 
+    internal int VectorCacheUsers => _options.VectorCacheUsers;
+
     internal ServingCatalog Catalog { get; }
 
     internal PopularLists PopularLists => _popular;

@@ -53,6 +53,10 @@ public sealed class ServingOptions
     [Range(10, 1000)]
     public int HnswEfConstruction { get; set; } = 100;
 
+    /// <summary>Users whose vector-channel results are kept per loaded model version (a user's factors only change with the version); 0 turns the cache off. Default 20000 (about 1.6 KB each at quota 200).</summary>
+    [Range(0, 10_000_000)]
+    public int VectorCacheUsers { get; set; } = 20_000;
+
     /// <summary>Log every served list back as exposure events. Default true.</summary>
     public bool LogExposures { get; set; } = true;
 
