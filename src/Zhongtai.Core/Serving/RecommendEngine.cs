@@ -93,6 +93,9 @@ public sealed partial class RecommendEngine
 
     internal KnowledgeGraph? Graph => _graph.Current;
 
+    /// <summary>True once the graph channel has a graph.</summary>
+    public bool GraphReady => _graph.Current is not null;
+
     /// <summary>Applies every log event serving has not seen yet; returns how many.</summary>
     public int CatchUp()
     {
