@@ -47,6 +47,8 @@ public static class ZhongtaiServer
         builder.Services.AddHostedService<JobsService>();
         builder.Services.AddSingleton<SearchService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SearchService>());
+        builder.Services.AddSingleton<RecommendService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RecommendService>());
 
         var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -62,6 +64,7 @@ public static class ZhongtaiServer
         app.MapModelsApi();
         app.MapRealtimeApi();
         app.MapSearchApi();
+        app.MapRecommendApi();
         return app;
     }
 }

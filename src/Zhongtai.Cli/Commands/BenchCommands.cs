@@ -97,6 +97,44 @@ internal static class BenchCommands
         });
         bench.Subcommands.Add(vector);
 
+        var serveItems = new Option<int>("--items") { Description = "Catalog size.", DefaultValueFactory = _ => 100_000 };
+        var serveUsers = new Option<int>("--users") { Description = "Users with history.", DefaultValueFactory = _ => 20_000 };
+        var noExposures = new Option<bool>("--no-exposures") { Description = "Do not log served lists back (to see their cost)." };
+        var parallel = new Option<bool>("--parallel") { Description = "Run the recall channels concurrently instead of one after another." };
+        var serve = new Command("serve", "POST /v1/recommend under wrk on a 100k-item shop (i2i + vector + popular, ~500 candidates ranked), next to GET /healthz.") { seconds, connections, serveItems, serveUsers, noExposures, parallel };
+        serve.SetAction(async (parse, ct) =>
+        {
+            var json = parse.GetValue(ZtCommand.Json);
+            var dir = Path.Combine(Path.GetTempPath(), "zt-bench-serve");
+            try
+            {
+                var r = await ServeBench.RunAsync(dir, parse.GetValue(serveItems), parse.GetValue(serveUsers), parse.GetValue(seconds), parse.GetValue(connections),
+                    !parse.GetValue(noExposures), parse.GetValue(parallel), line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+                if (json)
+                {
+                    ZtCommand.WriteJson(r);
+                    return;
+                }
+
+                var table = new Table().AddColumns("target", "req/s", "p50", "p90", "p99", "non-2xx", "connections");
+                foreach (var w in r.Runs)
+                {
+                    table.AddRow(Markup.Escape(w.Target), $"{w.RequestsPerSecond:N0}", w.P50, w.P90, w.P99, $"{w.Non2xx}", $"{w.Connections}");
+                }
+
+                AnsiConsole.Write(table);
+                AnsiConsole.MarkupLine(Markup.Escape($"{r.Items:N0} items, {r.Users:N0} users, {r.Events:N0} events (ingest {r.IngestSeconds:F1} s, ALS {r.TrainSeconds:F1} s, ready {r.ReadySeconds:F1} s); {r.CandidatesPerRequest} candidates ranked per request; serving state {r.HeapServingBytes / 1e6:N0} MB of heap (before the server: {r.HeapBeforeServingBytes / 1e6:N0} MB), working set {r.WorkingSetBytes / 1e6:N0} MB. {r.Note}"));
+            }
+            finally
+            {
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+            }
+        });
+        bench.Subcommands.Add(serve);
+
         var keys = new Option<int>("--keys") { Description = "Keys in the store.", DefaultValueFactory = _ => 200_000 };
         var features = new Command("features", "Batched feature lookups (500 keys × 50 features): p50/p99/p99.9 latency.") { keys };
         features.SetAction(parse =>

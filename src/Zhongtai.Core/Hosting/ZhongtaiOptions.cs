@@ -26,6 +26,9 @@ public sealed class ZhongtaiOptions
 
     /// <summary>The nearline realtime models.</summary>
     public Zhongtai.Nearline.RealtimeOptions Realtime { get; set; } = new();
+
+    /// <summary>Recommendation serving (recall, ranking, exposure logging, model hot release).</summary>
+    public Zhongtai.Serving.ServingOptions Serving { get; set; } = new();
 }
 
 /// <summary>The <c>Events</c> section.</summary>

@@ -34,4 +34,6 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(RealtimeItem))]
 [JsonSerializable(typeof(SearchRequest))]
 [JsonSerializable(typeof(SearchResponse))]
+[JsonSerializable(typeof(RecommendHttpRequest))]
+[JsonSerializable(typeof(Zhongtai.Serving.RecommendResult))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

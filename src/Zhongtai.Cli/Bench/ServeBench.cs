@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Zhongtai.Events;
+using Zhongtai.Hosting;
+using Zhongtai.Registry;
+using Zhongtai.Samples;
+using Zhongtai.Server;
+using Zhongtai.Server.Api;
+using Zhongtai.Training.Recall;
+
+namespace Zhongtai.Cli.Bench;
+
+/// <summary>
+/// <c>zt bench serve</c>: a synthetic shop (100,000 items in 50 categories, 20,000 users whose clicks cluster, served
+/// lists with clicks for the FTRL model), ALS trained on it and promoted, then the real server driven by wrk on
+/// <c>POST /v1/recommend</c> (i2i + vector + popular, about 500 candidates ranked, category cap, frequency cap,
+/// exposures logged back) and, as the ceiling, on <c>GET /healthz</c> — load generator on the same machine.
+/// </summary>
+internal static partial class ServeBench
+{
+    public sealed record WrkResult(string Target, double RequestsPerSecond, string P50, string P90, string P99, long Non2xx, int Connections, int Seconds);
+
+    public sealed record Report(int Items, int Users, long Events, double IngestSeconds, double TrainSeconds, double ReadySeconds,
+        int CandidatesPerRequest, long HeapBeforeServingBytes, long HeapServingBytes, long WorkingSetBytes, IReadOnlyList<WrkResult> Runs, string Note);
+
+    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, Action<string> progress, CancellationToken ct)
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Directory.CreateDirectory(directory);
+        var options = new ZhongtaiOptions { DataDirectory = directory };
+        options.Serving.LogExposures = logExposures;
+        await using var host = ZhongtaiHost.Open(options);
+        var project = host.Project();
+        var sw = Stopwatch.StartNew();
+        var events = await SeedAsync(project, host.Time.GetUtcNow(), items, users, progress, ct);
+        var ingestSeconds = sw.Elapsed.TotalSeconds;
+
+        progress("training ALS (32 factors, 4 iterations) on the clicks and promoting it");
+        sw.Restart();
+        var interactions = InteractionsBuilder.Build(project.Events, project.UserIds, project.ItemIds, new InteractionOptions());
+        var matrix = InteractionMatrix.FromArrays(interactions.Users, interactions.Items, interactions.Values, interactions.Timestamps, interactions.UserIds.Length, interactions.ItemIds.Length);
+        var als = ImplicitAls.Train(matrix, new AlsOptions { Factors = 32, Iterations = 4 }, cancellationToken: ct);
+        var version = project.Models.Register(new ModelRegistration("als", "ImplicitAls", FactorModelCodec.Format, "{}", [], new Dictionary<string, double>(), null, "bench"), FactorModelCodec.Serialize(als));
+        project.Models.Promote("als", version.Version);
+        var trainSeconds = sw.Elapsed.TotalSeconds;
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "scenes.json"), """
+            {
+              "scenes": {
+                "bench": {
+                  "channels": [ {"name": "i2i", "quota": 200}, {"name": "vector", "quota": 200}, {"name": "popular", "quota": 200} ],
+                  "parallel": PARALLEL,
+                  "maxCandidates": 500,
+                  "rules": { "diversity": {"method": "categoryCap", "maxPerCategory": 3}, "frequencyCap": {"maxExposures": 3, "windowHours": 24} }
+                },
+                "only-i2i": { "channels": [ {"name": "i2i", "quota": 200} ] },
+                "only-vector": { "channels": [ {"name": "vector", "quota": 200} ] },
+                "only-popular": { "channels": [ {"name": "popular", "quota": 200} ] },
+                "unranked": { "channels": [ {"name": "i2i", "quota": 200}, {"name": "vector", "quota": 200}, {"name": "popular", "quota": 200} ], "rankingModel": "none" }
+              }
+            }
+            """.Replace("PARALLEL", parallel ? "true" : "false", StringComparison.Ordinal), ct);
+
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var token = host.Apps.Create("bench").Token;
+        var port = FreePort();
+        var app = ZhongtaiServer.Build(host, [$"http://127.0.0.1:{port}"]);
+        await app.StartAsync(ct);
+        try
+        {
+            progress("waiting for the followers (realtime models, serving catalog, search index) and the HNSW build");
+            sw.Restart();
+            var engine = app.Services.GetRequiredService<RecommendService>().For(project.Name);
+            var realtime = app.Services.GetRequiredService<RealtimeService>().For(project.Name);
+            await engine.LoadModelAsync();
+            while (!ct.IsCancellationRequested && (engine.CatchUp() > 0 || realtime.Read(s => s.NextOffset) < project.Events.NextOffset))
+            {
+                await Task.Delay(200, ct);
+            }
+
+            var index = app.Services.GetRequiredService<SearchService>().For(project.Name);
+            while (!ct.IsCancellationRequested && (index.Count < items || !engine.GraphReady))
+            {
+                await Task.Delay(500, ct); // let the search indexer and the graph build finish: measure serving, not start-up
+            }
+
+            engine.RefreshPopular();
+            var probe = await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = "u1", Scene = "bench", Count = 10 }, ct);
+            var readySeconds = sw.Elapsed.TotalSeconds;
+            progress($"ready in {readySeconds:F1} s; probe: models {string.Join(",", probe.Models)}, channels {string.Join(" ", probe.Items.SelectMany(i => i.Channels).Distinct())}");
+            var candidates = CountCandidates(engine);
+            for (var i = 0; i < 3000; i++)
+            {
+                await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = $"u{1 + (i * 31 % users)}", Scene = "unranked", Count = 10 }, ct); // JIT warm-up
+            }
+
+            var inProcess = new List<(string, double, double)>();
+            foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
+            {
+                var times = new double[2000];
+                for (var i = 0; i < times.Length; i++)
+                {
+                    var t0 = Stopwatch.GetTimestamp();
+                    await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = $"u{1 + (i * 7919 % users)}", Scene = scene, Count = 10 }, ct);
+                    times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                }
+
+                Array.Sort(times);
+                inProcess.Add((scene, times[times.Length / 2], times[(int)(times.Length * 0.99)]));
+                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs");
+            }
+
+            var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+
+            var runs = new List<WrkResult>();
+            if (!File.Exists("/usr/bin/wrk"))
+            {
+                progress("wrk is not installed (apt-get install -y wrk): no HTTP measurement");
+            }
+            else
+            {
+                var script = Path.Combine(directory, "recommend.lua");
+                await File.WriteAllTextAsync(script, $$$"""
+                    math.randomseed(42)
+                    wrk.method = "POST"
+                    wrk.headers["Content-Type"] = "application/json"
+                    wrk.headers["Authorization"] = "Bearer {{{token}}}"
+                    request = function()
+                      local n = math.random({{{users + (users / 20)}}})
+                      local body = '{"userId":"u' .. n .. '","scene":"bench","count":10,"context":{"device":"ios"}}'
+                      return wrk.format(nil, "/v1/recommend", nil, body)
+                    end
+                    """, ct);
+                progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend (5% unknown users)");
+                runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct));
+                progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
+                runs.Add(await WrkAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
+            }
+
+            return new Report(items, users, events, ingestSeconds, trainSeconds, readySeconds, candidates, heapBefore, heapServing,
+                Process.GetCurrentProcess().WorkingSet64, runs,
+                $"2 cores shared by server, its followers (realtime, search, serving), exposure logging{(logExposures ? "" : " (off)")} and wrk; channels {(parallel ? "in parallel" : "one after another")}");
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Merged candidates after filters of the probe request (what the ranker scores per request).</summary>
+    private static int CountCandidates(Zhongtai.Serving.RecommendEngine engine) => engine.LastCandidateCount;
+
+    private static async Task<long> SeedAsync(Project project, DateTimeOffset now, int itemCount, int userCount, Action<string> progress, CancellationToken ct)
+    {
+        var rng = new Random(42);
+        var batch = new List<Event>(10_000);
+        long total = 0;
+
+        async Task FlushAsync()
+        {
+            if (batch.Count > 0)
+            {
+                await project.Ingestor.IngestAsync(batch.ToArray(), backfill: true, ct);
+                total += batch.Count;
+                batch.Clear();
+            }
+        }
+
+        progress($"ingesting {itemCount:N0} items");
+        var start = now.AddHours(-30);
+        for (var i = 0; i < itemCount; i++)
+        {
+            batch.Add(new Event
+            {
+                Type = EventTypes.Item,
+                ItemId = $"i{i}",
+                Title = $"item {i} of category {i % 50}",
+                Category = $"c{i % 50}",
+                Tags = [$"t{i % 500}", $"t{(i * 7) % 500}"],
+                Timestamp = start.AddSeconds(i % 3600),
+            });
+            if (batch.Count == 10_000)
+            {
+                await FlushAsync();
+            }
+        }
+
+        await FlushAsync();
+        progress($"ingesting behaviour of {userCount:N0} users (clicks clustered in 200 tastes; 2 served lists each with 2 clicks)");
+        const int clusters = 200;
+        for (var u = 0; u < userCount; u++)
+        {
+            var user = $"u{u + 1}";
+            var cluster = u % clusters;
+            var t = start.AddHours(1 + rng.NextDouble() * 20);
+            for (var c = 0; c < 10; c++)
+            {
+                var item = (rng.Next(itemCount / clusters) * clusters) + cluster;
+                batch.Add(new Event { Type = EventTypes.Click, UserId = user, ItemId = $"i{item}", Timestamp = t = t.AddSeconds(30) });
+            }
+
+            for (var r = 0; r < 2; r++)
+            {
+                var request = $"seed-{u}-{r}";
+                for (var p = 0; p < 10; p++)
+                {
+                    var item = rng.Next(2) == 0 ? (rng.Next(itemCount / clusters) * clusters) + cluster : rng.Next(itemCount);
+                    batch.Add(new Event { Type = EventTypes.Exposure, UserId = user, ItemId = $"i{item}", Scene = "bench", Position = p, RequestId = request, Device = "ios", Timestamp = t });
+                    if (p % 5 == 1)
+                    {
+                        batch.Add(new Event { Type = EventTypes.Click, UserId = user, ItemId = $"i{item}", RequestId = request, Device = "ios", Timestamp = t.AddSeconds(5 + p) });
+                    }
+                }
+
+                t = t.AddMinutes(10);
+            }
+
+            if (batch.Count >= 10_000)
+            {
+                await FlushAsync();
+            }
+        }
+
+        await FlushAsync();
+        return total;
+    }
+
+    private static async Task<WrkResult> WrkAsync(string target, string[] arguments, int connections, int seconds, CancellationToken ct)
+    {
+        var info = new ProcessStartInfo("wrk", ["-t1", $"-c{connections}", $"-d{seconds}s", "--latency", .. arguments]) { RedirectStandardOutput = true };
+        using var wrk = Process.Start(info)!;
+        var output = await wrk.StandardOutput.ReadToEndAsync(ct);
+        await wrk.WaitForExitAsync(ct);
+        string Percentile(string p) => Regex.Match(output, $@"\s{p}%\s+([\d.]+\w+)") is { Success: true } m ? m.Groups[1].Value : "?";
+        return new WrkResult(target,
+            double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
+            Percentile("50"), Percentile("90"), Percentile("99"),
+            NonSuccess().Match(output) is { Success: true } n ? long.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
+            connections, seconds);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
+}

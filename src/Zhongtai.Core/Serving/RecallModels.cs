@@ -1,0 +1,205 @@
+using Microsoft.Extensions.Logging;
+using Zhongtai.Events.Ingest;
+using Zhongtai.Hosting;
+using Zhongtai.Indexing.Graph;
+using Zhongtai.Indexing.Vector;
+using Zhongtai.Registry;
+using Zhongtai.Training.Recall;
+
+namespace Zhongtai.Serving;
+
+/// <summary>One loaded version of a factor recall model with an HNSW index over its item factors (inner product).</summary>
+internal sealed class LoadedRecallModel(string name, int version, FactorModel model, HnswIndex index, string[] itemIds)
+{
+    public string Name => name;
+    public int Version => version;
+    public FactorModel Model => model;
+    public HnswIndex Index => index;
+
+    /// <summary>External id of each model item.</summary>
+    public string[] ItemIds => itemIds;
+
+    /// <summary><c>als@v3</c>.</summary>
+    public string Label { get; } = $"{name}@v{version}";
+
+    /// <summary>
+    /// Vector recall results by user (dense serving ids, scores): a user's factors only change with the version, so
+    /// the nearest items are computed once per user and version. Dies with this version on a swap.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, (int[] Items, float[] Scores)> UserResults { get; } = new();
+}
+
+/// <summary>
+/// Keeps the version an alias of a registry model points at loaded: <see cref="Poll"/> resolves the alias and, when it
+/// moved (promote, rollback), loads the new version and builds its index in the background, then swaps it in with one
+/// reference write. Requests read <see cref="Current"/> once and keep using that version; they never wait for a load.
+/// </summary>
+internal sealed partial class RecallModelHolder(Project project, string name, string alias, ServingOptions options, ILogger logger)
+{
+    private volatile LoadedRecallModel? _current;
+    private Task? _loading;
+    private int? _loadingVersion;
+    private int? _failedVersion;
+
+    public string Name => name;
+    public string Alias => alias;
+    public LoadedRecallModel? Current => _current;
+
+    /// <summary>Set when a request asked for this alias: holders nobody uses are not polled.</summary>
+    public long LastUsedTicks { get; set; }
+
+    /// <summary>Checks the alias and starts a background load when it points at another version. Never blocks on a load.</summary>
+    public void Poll()
+    {
+        if (_loading is { IsCompleted: false })
+        {
+            return;
+        }
+
+        ModelVersion? target;
+        try
+        {
+            target = project.Models.Resolve(name, alias);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            LogLoadFailed(logger, ex, name, alias, -1);
+            return;
+        }
+
+        if (target is null)
+        {
+            _current = null;
+            return;
+        }
+
+        if (target.Version == _current?.Version || target.Version == _failedVersion || target.Format != FactorModelCodec.Format)
+        {
+            return;
+        }
+
+        _loadingVersion = target.Version;
+        _loading = Task.Run(() => Load(target));
+    }
+
+    /// <summary>Polls, then waits for a load in flight (tests and start-up).</summary>
+    public async Task PollAndWaitAsync()
+    {
+        Poll();
+        if (_loading is { } loading)
+        {
+            await loading.ConfigureAwait(false);
+        }
+    }
+
+    private void Load(ModelVersion version)
+    {
+        try
+        {
+            var model = FactorModelCodec.Deserialize(project.Models.ReadArtifact(version));
+            var ids = project.ItemIds.ToArray();
+            var count = Math.Min(ids.Length, model.ItemCount);
+            var index = new HnswIndex(model.Factors, VectorMetric.InnerProduct, new HnswOptions
+            {
+                M = options.HnswM,
+                EfConstruction = options.HnswEfConstruction,
+                InitialCapacity = Math.Max(16, count),
+            });
+            var dense = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                dense[i] = i;
+            }
+
+            if (count > 0)
+            {
+                index.AddRange(dense, model.ItemFactors.AsSpan(0, count * model.Factors));
+            }
+
+            _current = new LoadedRecallModel(name, version.Version, model, index, ids.Length == count ? ids : ids[..count]);
+            LogLoaded(logger, name, alias, version.Version, count);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or RegistryException)
+        {
+            _failedVersion = version.Version;
+            LogLoadFailed(logger, ex, name, alias, version.Version);
+        }
+        finally
+        {
+            _loadingVersion = null;
+        }
+    }
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "Serving {Name}@{Alias} = v{Version} ({Items} items indexed)")]
+    private static partial void LogLoaded(ILogger logger, string name, string alias, int version, int items);
+
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Error, Message = "Could not load {Name}@{Alias} v{Version}; the previous version keeps serving")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string name, string alias, int version);
+}
+
+/// <summary>
+/// The knowledge graph of the graph channel: the snapshot at <c>index/graph.ztkg</c> when one exists, else built
+/// from the project's log in the background every <see cref="ServingOptions.GraphRebuildSeconds"/>.
+/// </summary>
+internal sealed partial class GraphHolder(Project project, ServingOptions options, TimeProvider time, ILogger logger)
+{
+    private volatile KnowledgeGraph? _current;
+    private Task? _building;
+    private long _lastBuild;
+    private long _builtAtOffset = -1;
+
+    public KnowledgeGraph? Current => _current;
+
+    public string SnapshotPath => Path.Combine(project.Directory, "index", "graph.ztkg");
+
+    public void Poll()
+    {
+        if (_building is { IsCompleted: false })
+        {
+            return;
+        }
+
+        var due = _current is null || (options.GraphRebuildSeconds > 0 && time.GetElapsedTime(_lastBuild) >= TimeSpan.FromSeconds(options.GraphRebuildSeconds));
+        if (!due || (_current is not null && _builtAtOffset == project.Events.NextOffset))
+        {
+            return;
+        }
+
+        if (_current is null && !File.Exists(SnapshotPath) && options.GraphRebuildSeconds <= 0)
+        {
+            return;
+        }
+
+        _lastBuild = time.GetTimestamp();
+        _building = Task.Run(Build);
+    }
+
+    private void Build()
+    {
+        try
+        {
+            if (_current is null && File.Exists(SnapshotPath))
+            {
+                _current = KnowledgeGraph.Load(SnapshotPath);
+                _builtAtOffset = project.Events.NextOffset;
+                return;
+            }
+
+            var until = project.Events.NextOffset;
+            var graph = KnowledgeGraphBuilder.Build(project.Events.ReadEvents(project.Events.StartOffset, until).Select(x => x.Event));
+            _current = graph;
+            _builtAtOffset = until;
+            LogBuilt(logger, project.Name, graph.NodeCount);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException or ArgumentException)
+        {
+            LogFailed(logger, ex, project.Name);
+        }
+    }
+
+    [LoggerMessage(EventId = 6030, Level = LogLevel.Information, Message = "Knowledge graph of {Project} ready for serving: {Nodes} nodes")]
+    private static partial void LogBuilt(ILogger logger, string project, int nodes);
+
+    [LoggerMessage(EventId = 6031, Level = LogLevel.Error, Message = "Knowledge graph of {Project} could not be built or loaded")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string project);
+}

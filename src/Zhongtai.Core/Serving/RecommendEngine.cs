@@ -1,0 +1,948 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Zhongtai.Events;
+using Zhongtai.Events.Ingest;
+using Zhongtai.Hosting;
+using Zhongtai.Indexing.Graph;
+using Zhongtai.Nearline;
+using Zhongtai.Training.Ranking;
+
+namespace Zhongtai.Serving;
+
+/// <summary>
+/// The recommendation engine of one project: multi-channel recall → merge (dedupe, filters) → rank (the realtime
+/// FTRL click model) → rerank and control (scene rules) → risk filter → response, with every served list logged
+/// back as exposures. <see cref="RunAsync"/> keeps its state current: it follows the event log (catalog, user
+/// histories), refreshes the popular lists, hot-swaps recall model versions when registry aliases move, and
+/// reloads the scenes and flagged-items files when they change.
+/// </summary>
+public sealed partial class RecommendEngine
+{
+    private const int RrfK = 60;
+    private const int PinBit = 1 << 6;
+    private readonly ServingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly FeatureHasher _hasher;
+    private readonly FtrlModel? _ftrl;
+    private readonly double _popularityHalfLifeHours;
+    private readonly ExposureLogger _exposures;
+    private readonly GraphHolder _graph;
+    private readonly ConcurrentDictionary<(string, string), RecallModelHolder> _models = new();
+    private readonly Dictionary<string, IRecallChannel> _channels = new(StringComparer.Ordinal);
+    private readonly ConditionalWeakTable<SceneConfig, CompiledPlan> _compiled = [];
+    private readonly ConcurrentBag<Scratch> _scratch = [];
+    private readonly ConcurrentDictionary<int, (string[] Names, JsonElement Property)> _channelSets = new();
+    private readonly IRiskFilter[] _risk;
+    private volatile PopularLists _popular = PopularLists.Empty;
+
+    public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
+        ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
+    {
+        ArgumentNullException.ThrowIfNull(realtimeOptions);
+        ArgumentNullException.ThrowIfNull(loggers);
+        Project = project;
+        Realtime = realtime;
+        _options = options;
+        _time = time;
+        _logger = loggers.CreateLogger<RecommendEngine>();
+        _hasher = new FeatureHasher(realtimeOptions.FtrlBits, seed: 7); // the realtime model's feature space
+        _ftrl = realtime?.Read(s => s.Ftrl);
+        _popularityHalfLifeHours = realtimeOptions.PopularityHalfLifeHours;
+        Catalog = new ServingCatalog(options, _hasher, realtimeOptions.RecentItemsPerUser);
+        Scenes = new SceneStore(Path.Combine(project.Directory, "scenes.json"), _logger);
+        Flagged = new FlaggedItemsFilter(Path.Combine(project.Directory, "risk", "flagged-items.txt"));
+        Flagged.Reload();
+        _risk = [Flagged, .. riskFilters ?? []];
+        _exposures = new ExposureLogger(project.Ingestor, options, _logger);
+        _graph = new GraphHolder(project, options, time, _logger);
+        foreach (var channel in (IRecallChannel[])[new BuiltInChannels.I2i(this), new BuiltInChannels.Vector(this), new BuiltInChannels.Popular(this),
+                     new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), .. channels ?? []])
+        {
+            _channels[channel.Name] = channel;
+        }
+    }
+
+    public Project Project { get; }
+
+    /// <summary>The scenes in force (<c>scenes.json</c> or the built-in set).</summary>
+    public SceneStore Scenes { get; }
+
+    /// <summary>Flagged and quarantined items (anti-cheat output): <see cref="FlaggedItemsFilter.SetFlaggedItems"/>, or the file <c>risk/flagged-items.txt</c>.</summary>
+    public FlaggedItemsFilter Flagged { get; }
+
+    /// <summary>Experiment bucketing; default none.</summary>
+    public IExperimentAssigner Experiments { get; set; } = NoExperiments.Instance;
+
+    /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
+    public int LastCandidateCount { get; private set; }
+
+    /// <summary>Exposure events logged so far.</summary>
+    public long ExposuresLogged => _exposures.Logged;
+
+    internal RealtimeConsumer? Realtime { get; }
+
+    internal int VectorCacheUsers => _options.VectorCacheUsers;
+
+    internal ServingCatalog Catalog { get; }
+
+    internal PopularLists PopularLists => _popular;
+
+    internal KnowledgeGraph? Graph => _graph.Current;
+
+    /// <summary>True once the graph channel has a graph.</summary>
+    public bool GraphReady => _graph.Current is not null;
+
+    /// <summary>Applies every log event serving has not seen yet; returns how many.</summary>
+    public int CatchUp()
+    {
+        var applied = 0;
+        foreach (var (offset, e) in Project.Events.ReadEvents(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
+        {
+            Catalog.Apply(offset, e);
+            applied++;
+        }
+
+        return applied;
+    }
+
+    /// <summary>Recomputes the popular lists from the realtime models now.</summary>
+    public void RefreshPopular()
+    {
+        if (Realtime is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var halfLife = _popularityHalfLifeHours * 3600;
+        var rows = Realtime.Read(s =>
+        {
+            var list = new List<(string Id, double Score, string? Category)>(s.Items.Count);
+            foreach (var (id, c) in s.Items)
+            {
+                list.Add((id, c.Popularity * Math.Pow(2, -Math.Max(0, now - c.LastSeconds) / halfLife), c.Category));
+            }
+
+            return list;
+        });
+        rows.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
+        var overall = new List<(int, float)>(_options.PopularListSize);
+        var byCategory = new Dictionary<string, List<(int, float)>>(StringComparer.Ordinal);
+        foreach (var (id, score, category) in rows)
+        {
+            var dense = Catalog.Find(id);
+            if (dense < 0 || Catalog[dense].Deleted)
+            {
+                continue;
+            }
+
+            if (overall.Count < _options.PopularListSize)
+            {
+                overall.Add((dense, (float)score));
+            }
+
+            if (category is not null)
+            {
+                if (!byCategory.TryGetValue(category, out var list))
+                {
+                    byCategory[category] = list = [];
+                }
+
+                if (list.Count < _options.PopularListSize)
+                {
+                    list.Add((dense, (float)score));
+                }
+            }
+        }
+
+        _popular = new PopularLists([.. overall], byCategory.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
+    }
+
+    /// <summary>Checks every recall model alias in use and starts loading versions that changed (returns at once).</summary>
+    public void PollModels()
+    {
+        foreach (var holder in _models.Values)
+        {
+            holder.Poll();
+        }
+    }
+
+    /// <summary>Polls a recall model alias and waits until the version it points at is loaded (start-up, tests).</summary>
+    public Task LoadModelAsync(string name = "als", string alias = "production") => Holder(name, alias).PollAndWaitAsync();
+
+    /// <summary>The loaded version of a recall model alias, e.g. <c>als@v3</c>, or null.</summary>
+    public string? ServingVersion(string name = "als", string alias = "production") => Holder(name, alias).Current?.Label;
+
+    /// <summary>Follows the log and keeps every derived state current until cancelled; then flushes the exposure queue.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
+        Holder("als", "production");
+        long lastPopular = 0, lastModels = 0, lastConfig = 0;
+        var tick = TimeSpan.FromSeconds(Math.Min(_options.PopularRefreshSeconds, Math.Min(_options.ModelPollSeconds, _options.ConfigPollSeconds)));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                CatchUp();
+                if (lastPopular == 0 || _time.GetElapsedTime(lastPopular) >= TimeSpan.FromSeconds(_options.PopularRefreshSeconds))
+                {
+                    RefreshPopular();
+                    lastPopular = _time.GetTimestamp();
+                }
+
+                if (lastModels == 0 || _time.GetElapsedTime(lastModels) >= TimeSpan.FromSeconds(_options.ModelPollSeconds))
+                {
+                    PollModels();
+                    _graph.Poll();
+                    lastModels = _time.GetTimestamp();
+                }
+
+                if (lastConfig == 0 || _time.GetElapsedTime(lastConfig) >= TimeSpan.FromSeconds(_options.ConfigPollSeconds))
+                {
+                    Scenes.Reload();
+                    Flagged.Reload();
+                    lastConfig = _time.GetTimestamp();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                LogFollowFailed(_logger, ex, Project.Name);
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(tick);
+            try
+            {
+                await Project.Events.WaitForAsync(Catalog.NextOffset, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        await exposures.ConfigureAwait(false);
+    }
+
+    /// <summary>Serves one request. Throws <see cref="RecommendException"/> for a request that cannot be served as asked.</summary>
+    public async ValueTask<RecommendResult> RecommendAsync(RecommendRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (scene, plan, assignment) = Plan(request);
+        var count = request.Count ?? scene.DefaultCount;
+        var scratch = Rent();
+        try
+        {
+            var history = Catalog.User(request.UserId);
+            var context = scratch.Context;
+            context.Reset(Catalog, request.UserId, request.Scene, request.Query, request.Category, history, _options.SeedItems);
+            context.Model = plan.NeedsModel ? Holder(plan.ModelName, plan.ModelAlias).Current : null;
+            context.Prepare(plan.NeedsTerms);
+            var hasFactors = context.Model is { } m && Project.UserIds.Find(request.UserId) is var u && u >= 0 && u < m.Model.UserCount;
+            var coldStart = context.RecentCount == 0 && !hasFactors;
+
+            var degraded = await RecallAsync(plan, scratch, cancellationToken).ConfigureAwait(false);
+
+            // Merge: dedupe (reciprocal-rank fusion of the channel orders; keep every channel), then filter once per item.
+            scratch.Exclude.Clear();
+            foreach (var id in request.Exclude ?? [])
+            {
+                if (Catalog.Find(id) is var d && d >= 0)
+                {
+                    scratch.Exclude.Add(d);
+                }
+            }
+
+            var filter = new CandidateFilter(this, plan.Rules, history, request, scratch.Exclude, -1);
+            var n = Merge(plan, scratch, in filter);
+            LastCandidateCount = n;
+            if (n > plan.Scene.MaxCandidates)
+            {
+                n = KeepBest(scratch, n, plan.Scene.MaxCandidates);
+            }
+
+            Rank(plan, scratch, n, request);
+            var final = Rerank(plan, scratch, n, count, history, in filter);
+            var models = new List<string>(2);
+            if (context.Model is { } used && plan.UsesVector)
+            {
+                models.Add(used.Label);
+            }
+
+            if (plan.RankingModel == RankingModels.Ftrl && _ftrl is not null)
+            {
+                models.Add($"ftrl@{_ftrl.SamplesSeen}");
+            }
+
+            var bucket = assignment is null ? null : assignment.ExperimentId + ":" + assignment.Bucket;
+            var requestId = "r-" + Guid.CreateVersion7().ToString("N");
+            var items = new RecommendedItem[final.Count];
+            for (var i = 0; i < final.Count; i++)
+            {
+                var (dense, score, mask) = final[i];
+                items[i] = new RecommendedItem(Catalog[dense].Id, score, ChannelSet(mask).Names);
+            }
+
+            var result = new RecommendResult(requestId, request.Scene, models, bucket, coldStart, items, degraded);
+            if (_options.LogExposures && items.Length > 0)
+            {
+                LogExposures(request.UserId, result, final, request.Device);
+            }
+
+            return result;
+        }
+        finally
+        {
+            Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Items like <paramref name="itemId"/>: realtime co-engagement, the nearest items in the recall model's factor
+    /// space, and knowledge-graph neighbours (item → tag → item), fused by rank. Null when serving has never seen the item.
+    /// </summary>
+    public RecommendResult? Similar(string itemId, int count, string scene = "detail")
+    {
+        var dense = Catalog.Find(itemId);
+        if (dense < 0)
+        {
+            return null;
+        }
+
+        var sceneConfig = Scenes.Current.Scenes.GetValueOrDefault(scene);
+        var modelName = sceneConfig?.RecallModel ?? "als";
+        var alias = sceneConfig?.RecallModelAlias ?? "production";
+        var scratch = Rent();
+        try
+        {
+            var context = scratch.Context;
+            context.Reset(Catalog, "", scene, null, null, null, _options.SeedItems);
+            context.SetRecent(dense);
+            context.Prepare(false);
+            var model = Holder(modelName, alias).Current;
+            var quota = Math.Min(1000, count * 3);
+            var degraded = new List<string>();
+            var plan = new ChannelPlan[3];
+            plan[0] = new ChannelPlan(_channels[ChannelNames.I2i], quota, 1000, Bit(ChannelNames.I2i));
+            plan[1] = new ChannelPlan(new ItemVectorChannel(model, itemId, Project), quota, 1000, Bit(ChannelNames.Vector));
+            plan[2] = new ChannelPlan(_channels[ChannelNames.Graph], quota, 1000, Bit(ChannelNames.Graph));
+            scratch.EnsureBuffers(plan.Length, Catalog);
+            for (var c = 0; c < plan.Length; c++)
+            {
+                scratch.Buffers[c].Clear();
+                plan[c].Channel.Recall(context, plan[c].Quota, scratch.Buffers[c]);
+            }
+
+            var filter = new CandidateFilter(this, null, null, null, null, dense);
+            var compiled = new CompiledPlan(sceneConfig ?? new SceneConfig(), plan, modelName, alias, RankingModels.None, new RerankRules { FrequencyCap = null }, null, null);
+            var n = Merge(compiled, scratch, in filter);
+            for (var i = 0; i < n; i++)
+            {
+                scratch.Scores[i] = scratch.Priors[i];
+            }
+
+            var order = SortByScore(scratch, n);
+            var items = new List<RecommendedItem>(Math.Min(count, n));
+            for (var i = 0; i < n && items.Count < count; i++)
+            {
+                var slot = order[i];
+                items.Add(new RecommendedItem(Catalog[scratch.Items[slot]].Id, scratch.Scores[slot], ChannelSet(scratch.Masks[slot]).Names));
+            }
+
+            return new RecommendResult("r-" + Guid.CreateVersion7().ToString("N"), scene, model is null ? [] : [model.Label], null, false, items, degraded);
+        }
+        finally
+        {
+            Return(scratch);
+        }
+    }
+
+    private (SceneConfig Scene, CompiledPlan Plan, ExperimentAssignment? Assignment) Plan(RecommendRequest request)
+    {
+        var errors = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 256)
+        {
+            errors.Add(("userId", "userId is required (1..256 characters)."));
+        }
+
+        if (!Scenes.Current.Scenes.TryGetValue(request.Scene ?? "", out var scene))
+        {
+            throw new RecommendException("unknown_scene", [("scene", $"Unknown scene '{request.Scene}'; this project has: {string.Join(", ", Scenes.Current.Scenes.Keys.Order(StringComparer.Ordinal))}.")]);
+        }
+
+        if (request.Count is { } count && (count < 1 || count > scene.MaxCount))
+        {
+            errors.Add(("count", $"count must be 1..{scene.MaxCount} in scene '{request.Scene}'."));
+        }
+
+        if (request.Category is { Length: 0 })
+        {
+            errors.Add(("category", "category must not be empty."));
+        }
+
+        if (request.Exclude is { Count: > 1000 })
+        {
+            errors.Add(("exclude", "exclude holds at most 1000 items."));
+        }
+
+        if (request.Query is { Length: > 1000 })
+        {
+            errors.Add(("query", "query is at most 1000 characters."));
+        }
+
+        foreach (var (key, value) in request.Attributes ?? FrozenDictionary<string, string>.Empty)
+        {
+            if (string.IsNullOrEmpty(key) || value is null)
+            {
+                errors.Add(("attributes", "attribute filters need a name and a value."));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RecommendException("invalid_argument", errors);
+        }
+
+        var compiled = _compiled.GetValue(scene, Compile);
+        var assignment = Experiments.Assign(request.UserId, request.Scene!);
+        if (assignment?.Overrides is { } o)
+        {
+            compiled = Override(scene, compiled, o);
+        }
+
+        return (scene, compiled, assignment);
+    }
+
+    private CompiledPlan Compile(SceneConfig scene) => Compile(scene, scene.Channels.Select(c => (c.Name, c.Quota, c.TimeoutMs)), scene.RecallModelAlias, scene.RankingModel, scene.Rules);
+
+    private CompiledPlan Override(SceneConfig scene, CompiledPlan compiled, SceneOverride o) =>
+        Compile(scene,
+            scene.Channels.Select(c => (c.Name, o.ChannelQuotas?.GetValueOrDefault(c.Name, c.Quota) ?? c.Quota, c.TimeoutMs)).Where(c => c.Item2 > 0),
+            o.RecallModelAlias ?? compiled.ModelAlias, o.RankingModel ?? compiled.RankingModel, o.Rules ?? compiled.Rules);
+
+    private CompiledPlan Compile(SceneConfig scene, IEnumerable<(string Name, int Quota, int TimeoutMs)> channels, string alias, string ranking, RerankRules rules)
+    {
+        var plan = channels.Where(c => _channels.ContainsKey(c.Name)).Select(c => new ChannelPlan(_channels[c.Name], c.Quota, c.TimeoutMs, Bit(c.Name))).ToArray();
+        var block = rules.Block is { Count: > 0 } b ? b.ToFrozenSet(StringComparer.Ordinal) : null;
+        var boost = rules.Boost is { Count: > 0 } bo ? bo.ToFrozenDictionary(StringComparer.Ordinal) : null;
+        return new CompiledPlan(scene, plan, scene.RecallModel, alias, ranking, rules, block, boost);
+    }
+
+    private static int Bit(string channel) => 1 << ((IList<string>)ChannelNames.All).IndexOf(channel);
+
+    private async ValueTask<string[]> RecallAsync(CompiledPlan plan, Scratch scratch, CancellationToken cancellationToken)
+    {
+        var channels = plan.Channels;
+        scratch.EnsureBuffers(channels.Length, Catalog);
+        for (var c = 0; c < channels.Length; c++)
+        {
+            scratch.Buffers[c].Clear();
+        }
+
+        List<string>? degraded = null;
+        if (!plan.Scene.Parallel || channels.Length == 1)
+        {
+            var started = _time.GetTimestamp();
+            for (var c = 0; c < channels.Length; c++)
+            {
+                if (_time.GetElapsedTime(started).TotalMilliseconds > channels[c].TimeoutMs)
+                {
+                    (degraded ??= []).Add(channels[c].Channel.Name);
+                    continue;
+                }
+
+                try
+                {
+                    channels[c].Channel.Recall(scratch.Context, channels[c].Quota, scratch.Buffers[c]);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogChannelFailed(_logger, ex, channels[c].Channel.Name);
+                    scratch.Buffers[c].Clear();
+                    (degraded ??= []).Add(channels[c].Channel.Name);
+                }
+            }
+
+            return degraded?.ToArray() ?? [];
+        }
+
+        var tasks = scratch.Tasks(channels.Length);
+        var context = scratch.Context;
+        for (var c = 0; c < channels.Length; c++)
+        {
+            var (channel, quota, _, _) = channels[c];
+            var buffer = scratch.Buffers[c];
+            tasks[c] = Task.Run(() => channel.Recall(context, quota, buffer), cancellationToken);
+        }
+
+        var start = _time.GetTimestamp();
+        for (var c = 0; c < channels.Length; c++)
+        {
+            try
+            {
+                var left = TimeSpan.FromMilliseconds(channels[c].TimeoutMs) - _time.GetElapsedTime(start);
+                if (!tasks[c].IsCompleted)
+                {
+                    await tasks[c].WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await tasks[c].ConfigureAwait(false);
+                }
+            }
+            catch (TimeoutException)
+            {
+                (degraded ??= []).Add(channels[c].Channel.Name);
+                scratch.Abandon(c, Catalog); // the channel still writes into its buffer: never reuse it
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogChannelFailed(_logger, ex, channels[c].Channel.Name);
+                scratch.Buffers[c].Clear();
+                (degraded ??= []).Add(channels[c].Channel.Name);
+            }
+        }
+
+        return degraded?.ToArray() ?? [];
+    }
+
+    private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
+    {
+        var slots = scratch.Slots;
+        slots.Clear();
+        var n = 0;
+        for (var c = 0; c < plan.Channels.Length; c++)
+        {
+            var buffer = scratch.Buffers[c];
+            if (scratch.Abandoned(c))
+            {
+                continue;
+            }
+
+            var bit = plan.Channels[c].Bit;
+            var items = buffer.Items;
+            for (var r = 0; r < items.Length; r++)
+            {
+                var dense = items[r];
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(slots, dense, out var exists);
+                if (!exists)
+                {
+                    if (!filter.Passes(dense))
+                    {
+                        slot = -1;
+                        continue;
+                    }
+
+                    scratch.Ensure(n + 1);
+                    slot = n;
+                    scratch.Items[n] = dense;
+                    scratch.Priors[n] = 0;
+                    scratch.Masks[n] = 0;
+                    n++;
+                }
+                else if (slot < 0)
+                {
+                    continue;
+                }
+
+                scratch.Priors[slot] += 1f / (RrfK + r);
+                scratch.Masks[slot] |= bit;
+            }
+        }
+
+        return n;
+    }
+
+    private static int KeepBest(Scratch scratch, int n, int keep)
+    {
+        var keys = scratch.Keys.AsSpan(0, n);
+        var order = scratch.Order.AsSpan(0, n);
+        for (var i = 0; i < n; i++)
+        {
+            keys[i] = -scratch.Priors[i];
+            order[i] = i;
+        }
+
+        keys.Sort(order);
+        var items = scratch.Temp.AsSpan(0, keep);
+        var priors = scratch.Keys.AsSpan(0, keep);
+        var masks = scratch.TempMasks.AsSpan(0, keep);
+        for (var i = 0; i < keep; i++)
+        {
+            items[i] = scratch.Items[order[i]];
+            masks[i] = scratch.Masks[order[i]];
+            priors[i] = -keys[i];
+        }
+
+        items.CopyTo(scratch.Items);
+        priors.CopyTo(scratch.Priors);
+        masks.CopyTo(scratch.Masks);
+        return keep;
+    }
+
+    private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request)
+    {
+        var maxPrior = 0f;
+        for (var i = 0; i < n; i++)
+        {
+            maxPrior = Math.Max(maxPrior, scratch.Priors[i]);
+        }
+
+        var priorScale = maxPrior > 0 ? 1f / maxPrior : 0;
+        if (plan.RankingModel != RankingModels.Ftrl || _ftrl is null)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                scratch.Scores[i] = scratch.Priors[i] * priorScale;
+            }
+
+            return;
+        }
+
+        // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc; position unknown before serving.
+        Span<int> indices = stackalloc int[7];
+        Span<float> ones = [1, 1, 1, 1, 1, 1, 1];
+        indices[0] = _hasher.Index("u", request.UserId);
+        indices[2] = _hasher.Index("s", request.Scene);
+        indices[3] = _hasher.Index("p", "");
+        indices[4] = _hasher.Index("d", request.Device ?? "");
+        var userCategory = scratch.UserCategory;
+        userCategory.Clear();
+        for (var i = 0; i < n; i++)
+        {
+            var item = Catalog[scratch.Items[i]];
+            indices[1] = item.ItemFeature;
+            indices[5] = item.CategoryFeature;
+            var category = item.Category ?? "";
+            if (!userCategory.TryGetValue(category, out var uc))
+            {
+                uc = UserCategoryFeature(request.UserId, category);
+                userCategory[category] = uc;
+            }
+
+            indices[6] = uc;
+            var margin = _ftrl.PredictMargin(new SparseSample(indices, ones));
+            scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
+        }
+    }
+
+    private int UserCategoryFeature(string user, string category)
+    {
+        var length = user.Length + 1 + category.Length;
+        if (length > 512)
+        {
+            return _hasher.Index("uc", user + "\u0001" + category);
+        }
+
+        Span<char> value = stackalloc char[length];
+        user.AsSpan().CopyTo(value);
+        value[user.Length] = '\u0001';
+        category.AsSpan().CopyTo(value[(user.Length + 1)..]);
+        return _hasher.Index("uc", value);
+    }
+
+    private List<(int Dense, float Score, int Mask)> Rerank(CompiledPlan plan, Scratch scratch, int n, int count, UserHistory? history, in CandidateFilter filter)
+    {
+        var rules = plan.Rules;
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        if (plan.Boost is not null || rules.Freshness is not null)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var item = Catalog[scratch.Items[i]];
+                if (plan.Boost?.TryGetValue(item.Id, out var boost) == true)
+                {
+                    scratch.Scores[i] *= (float)boost;
+                }
+
+                if (rules.Freshness is { } f && item.CreatedSeconds > 0)
+                {
+                    scratch.Scores[i] += (float)(f.Bonus * Math.Pow(2, -Math.Max(0, now - item.CreatedSeconds) / (f.HalfLifeHours * 3600)));
+                }
+            }
+        }
+
+        var capped = scratch.Capped;
+        capped.Clear();
+        if (rules.FrequencyCap is { } cap && history is not null)
+        {
+            history.ExposureCounts(now - (long)(cap.WindowHours * 3600), capped);
+        }
+
+        var order = SortByScore(scratch, n);
+        var final = scratch.Final;
+        final.Clear();
+        var pinned = rules.Pin is { Count: > 0 } ? rules.Pin : null;
+        var maxCap = rules.FrequencyCap?.MaxExposures ?? int.MaxValue;
+        var eligible = scratch.Eligible;
+        eligible.Clear();
+        for (var k = 0; k < n; k++)
+        {
+            var slot = order[k];
+            var dense = scratch.Items[slot];
+            if (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap)
+            {
+                continue;
+            }
+
+            if (pinned is not null && pinned.ContainsKey(Catalog[dense].Id))
+            {
+                continue; // placed below
+            }
+
+            eligible.Add(slot);
+        }
+
+        switch (rules.Diversity)
+        {
+            case { Method: DiversityMethods.CategoryCap } d:
+                CategoryCap(scratch, eligible, count, d.MaxPerCategory, final);
+                break;
+            case { Method: DiversityMethods.Mmr } d:
+                Mmr(scratch, eligible, count, d.Lambda, final);
+                break;
+            default:
+                for (var k = 0; k < eligible.Count && final.Count < count; k++)
+                {
+                    var slot = eligible[k];
+                    final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
+                }
+
+                break;
+        }
+
+        if (pinned is not null)
+        {
+            foreach (var (id, position) in pinned.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+            {
+                var dense = Catalog.Find(id);
+                if (dense < 0 || !filter.Passes(dense) || (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap))
+                {
+                    continue;
+                }
+
+                var mask = PinBit;
+                var score = final.Count > 0 ? final[0].Score : 0f;
+                if (scratch.Slots.TryGetValue(dense, out var slot) && slot >= 0)
+                {
+                    mask |= scratch.Masks[slot];
+                    score = scratch.Scores[slot];
+                }
+
+                final.Insert(Math.Min(position, final.Count), (dense, score, mask));
+            }
+
+            if (final.Count > count)
+            {
+                final.RemoveRange(count, final.Count - count);
+            }
+        }
+
+        // The last gate: nothing blocked or flagged leaves, whatever a rule placed.
+        final.RemoveAll(f => IsRiskBlocked(plan, Catalog[f.Dense].Id));
+        return final;
+    }
+
+    private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
+    {
+        var perCategory = scratch.UserCategory; // reused as a counter
+        perCategory.Clear();
+        var overflow = scratch.Overflow;
+        overflow.Clear();
+        foreach (var slot in eligible)
+        {
+            if (final.Count == count)
+            {
+                break;
+            }
+
+            var category = Catalog[scratch.Items[slot]].Category ?? "";
+            var seen = perCategory.GetValueOrDefault(category);
+            if (category.Length > 0 && seen >= maxPerCategory)
+            {
+                overflow.Add(slot);
+                continue;
+            }
+
+            perCategory[category] = seen + 1;
+            final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
+        }
+
+        for (var k = 0; k < overflow.Count && final.Count < count; k++)
+        {
+            var slot = overflow[k];
+            final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
+        }
+    }
+
+    /// <summary>Maximal marginal relevance: similarity 1 for the same category, plus tag overlap (Jaccard), capped at 1.</summary>
+    private void Mmr(Scratch scratch, List<int> eligible, int count, double lambda, List<(int, float, int)> final)
+    {
+        var max = 0f;
+        foreach (var slot in eligible)
+        {
+            max = Math.Max(max, scratch.Scores[slot]);
+        }
+
+        var scale = max > 0 ? 1 / max : 1;
+        var pool = scratch.Overflow;
+        pool.Clear();
+        pool.AddRange(eligible.Take(Math.Min(eligible.Count, count * 10)));
+        while (final.Count < count && pool.Count > 0)
+        {
+            var best = -1;
+            var bestValue = double.NegativeInfinity;
+            for (var k = 0; k < pool.Count; k++)
+            {
+                var item = Catalog[scratch.Items[pool[k]]];
+                var similarity = 0.0;
+                foreach (var (chosen, _, _) in final)
+                {
+                    similarity = Math.Max(similarity, Similarity(item, Catalog[chosen]));
+                    if (similarity >= 1)
+                    {
+                        break;
+                    }
+                }
+
+                var value = (lambda * scratch.Scores[pool[k]] * scale) - ((1 - lambda) * similarity);
+                if (value > bestValue)
+                {
+                    bestValue = value;
+                    best = k;
+                }
+            }
+
+            var slot = pool[best];
+            pool.RemoveAt(best);
+            final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
+        }
+    }
+
+    private static double Similarity(ServingItem a, ServingItem b)
+    {
+        var s = a.Category is not null && a.Category == b.Category ? 1.0 : 0.0;
+        if (s < 1 && a.Tags.Length > 0 && b.Tags.Length > 0)
+        {
+            var shared = a.Tags.Count(t => Array.IndexOf(b.Tags, t) >= 0);
+            s = Math.Min(1, s + ((double)shared / (a.Tags.Length + b.Tags.Length - shared)));
+        }
+
+        return s;
+    }
+
+    private static int[] SortByScore(Scratch scratch, int n)
+    {
+        var keys = scratch.Keys.AsSpan(0, n);
+        var order = scratch.Order.AsSpan(0, n);
+        for (var i = 0; i < n; i++)
+        {
+            keys[i] = -scratch.Scores[i];
+            order[i] = i;
+        }
+
+        keys.Sort(order);
+        return scratch.Order;
+    }
+
+    internal bool IsRiskBlocked(CompiledPlan? plan, string itemId)
+    {
+        if (plan?.Block?.Contains(itemId) == true)
+        {
+            return true;
+        }
+
+        foreach (var risk in _risk)
+        {
+            if (risk.IsBlocked(itemId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void LogExposures(string userId, RecommendResult result, List<(int Dense, float Score, int Mask)> final, string? device)
+    {
+        var now = _time.GetUtcNow();
+        var models = result.Models.Count == 0 ? (JsonElement?)null : JsonSerializer.SerializeToElement(string.Join(",", result.Models), EventJsonContext.Default.String);
+        var bucket = result.Bucket is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(result.Bucket, EventJsonContext.Default.String);
+        var events = new Event[final.Count];
+        for (var i = 0; i < final.Count; i++)
+        {
+            var properties = new Dictionary<string, JsonElement>(3, StringComparer.Ordinal) { ["channel"] = ChannelSet(final[i].Mask).Property };
+            if (bucket is { } b)
+            {
+                properties["bucket"] = b;
+            }
+
+            if (models is { } m)
+            {
+                properties["models"] = m;
+            }
+
+            events[i] = new Event
+            {
+                Type = EventTypes.Exposure,
+                UserId = userId,
+                ItemId = result.Items[i].ItemId,
+                Scene = result.Scene,
+                Position = i,
+                RequestId = result.RequestId,
+                Device = device,
+                Timestamp = now,
+                Properties = properties,
+            };
+        }
+
+        _exposures.Enqueue(events);
+    }
+
+    private (string[] Names, JsonElement Property) ChannelSet(int mask) => _channelSets.GetOrAdd(mask, m =>
+    {
+        var names = new List<string>();
+        for (var i = 0; i < ChannelNames.All.Count; i++)
+        {
+            if ((m & (1 << i)) != 0)
+            {
+                names.Add(ChannelNames.All[i]);
+            }
+        }
+
+        if ((m & PinBit) != 0)
+        {
+            names.Add(ChannelNames.Pin);
+        }
+
+        return ([.. names], JsonSerializer.SerializeToElement(string.Join(",", names), EventJsonContext.Default.String));
+    });
+
+    private RecallModelHolder Holder(string name, string alias) =>
+        _models.GetOrAdd((name, alias), k =>
+        {
+            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, _logger);
+            holder.Poll();
+            return holder;
+        });
+
+    private Scratch Rent() => _scratch.TryTake(out var s) ? s : new Scratch(Catalog);
+
+    private void Return(Scratch scratch)
+    {
+        if (_scratch.Count < 64)
+        {
+            _scratch.Add(scratch);
+        }
+    }
+
+    [LoggerMessage(EventId = 6040, Level = LogLevel.Error, Message = "Recall channel {Channel} failed; the request is served without it")]
+    private static partial void LogChannelFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(EventId = 6041, Level = LogLevel.Error, Message = "Serving could not follow the log of {Project}")]
+    private static partial void LogFollowFailed(ILogger logger, Exception exception, string project);
+}

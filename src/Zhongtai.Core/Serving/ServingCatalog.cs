@@ -1,0 +1,342 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Zhongtai.Events;
+using Zhongtai.Training.Ranking;
+
+namespace Zhongtai.Serving;
+
+/// <summary>What serving knows of one item: catalog fields, precomputed ranking feature indices. Immutable; replaced whole on update.</summary>
+internal sealed class ServingItem
+{
+    public required string Id { get; init; }
+    public required int Dense { get; init; }
+    public string? Category { get; init; }
+    public string[] Tags { get; init; } = [];
+    public IReadOnlyDictionary<string, string>? Attributes { get; init; }
+
+    /// <summary>Unix seconds of the item's first catalog event (0: only seen in behaviour).</summary>
+    public long CreatedSeconds { get; init; }
+    public bool Deleted { get; init; }
+
+    /// <summary>True once an <c>item</c> event described it (not only behaviour events).</summary>
+    public bool InCatalog { get; init; }
+
+    /// <summary>FTRL feature index of <c>i=id</c>.</summary>
+    public int ItemFeature { get; init; }
+
+    /// <summary>FTRL feature index of <c>c=category</c>.</summary>
+    public int CategoryFeature { get; init; }
+}
+
+/// <summary>
+/// One item's co-engagement row: how many times each other item was engaged with by a user within the co-occurrence
+/// window. The best neighbours are kept sorted and recomputed only when the row changed since the last read.
+/// </summary>
+internal sealed class CoEngagementRow
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, float> _counts = [];
+    private (int Item, float Weight)[]? _top;
+
+    public void Bump(int other)
+    {
+        lock (_lock)
+        {
+            _counts[other] = _counts.GetValueOrDefault(other) + 1;
+            _top = null;
+        }
+    }
+
+    /// <summary>Copies the strongest neighbours (weight descending, then id) into <paramref name="destination"/>; returns how many.</summary>
+    public int Top(Span<(int Item, float Weight)> destination)
+    {
+        lock (_lock)
+        {
+            if (_top is null)
+            {
+                var all = new (int Item, float Weight)[_counts.Count];
+                var i = 0;
+                foreach (var (item, weight) in _counts)
+                {
+                    all[i++] = (item, weight);
+                }
+
+                Array.Sort(all, static (a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Item.CompareTo(b.Item));
+                _top = all.Length > 256 ? all[..256] : all;
+            }
+
+            var n = Math.Min(destination.Length, _top.Length);
+            _top.AsSpan(0, n).CopyTo(destination);
+            return n;
+        }
+    }
+}
+
+/// <summary>
+/// One user's recent history as serving needs it: the items they engaged with (newest last, bounded), the set of
+/// items they consumed, and their recent exposures (item, unix seconds) for frequency capping. Guarded by its own lock.
+/// </summary>
+internal sealed class UserHistory(int recentCapacity, int consumedCapacity, int exposureCapacity)
+{
+    private readonly Lock _lock = new();
+    private readonly List<int> _recent = [];
+    private readonly HashSet<int> _consumed = [];
+    private readonly (int Item, long Seconds)[] _exposures = new (int, long)[exposureCapacity];
+    private int _exposureCount;
+    private int _exposureNext;
+
+    /// <summary>Records an engagement; copies the items engaged before it (newest first, at most <paramref name="window"/>.Length) into <paramref name="window"/> and returns how many.</summary>
+    public int Engaged(int item, Span<int> window)
+    {
+        lock (_lock)
+        {
+            var w = 0;
+            for (var i = _recent.Count - 1; i >= 0 && w < window.Length; i--)
+            {
+                if (_recent[i] != item)
+                {
+                    window[w++] = _recent[i];
+                }
+            }
+
+            _recent.Remove(item);
+            _recent.Add(item);
+            if (_recent.Count > recentCapacity)
+            {
+                _recent.RemoveAt(0);
+            }
+
+            if (_consumed.Count < consumedCapacity)
+            {
+                _consumed.Add(item);
+            }
+
+            return w;
+        }
+    }
+
+    public void Exposed(int item, long seconds)
+    {
+        lock (_lock)
+        {
+            _exposures[_exposureNext] = (item, seconds);
+            _exposureNext = (_exposureNext + 1) % _exposures.Length;
+            _exposureCount = Math.Min(_exposureCount + 1, _exposures.Length);
+        }
+    }
+
+    /// <summary>Copies up to <paramref name="destination"/>.Length recent items, newest first; returns how many.</summary>
+    public int Recent(Span<int> destination)
+    {
+        lock (_lock)
+        {
+            var n = Math.Min(destination.Length, _recent.Count);
+            for (var i = 0; i < n; i++)
+            {
+                destination[i] = _recent[_recent.Count - 1 - i];
+            }
+
+            return n;
+        }
+    }
+
+    public bool Consumed(int item)
+    {
+        lock (_lock)
+        {
+            return _consumed.Contains(item);
+        }
+    }
+
+    /// <summary>Adds to <paramref name="counts"/> how often each item was exposed since <paramref name="sinceSeconds"/>.</summary>
+    public void ExposureCounts(long sinceSeconds, Dictionary<int, int> counts)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < _exposureCount; i++)
+            {
+                var (item, seconds) = _exposures[i];
+                if (seconds >= sinceSeconds)
+                {
+                    counts[item] = counts.GetValueOrDefault(item) + 1;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Serving's view of a project, kept by applying its event log in order (one writer): items with dense ids and
+/// their catalog fields, each user's recent engagements and exposures, and the newest items. Any number of readers
+/// run alongside the writer without a global lock.
+/// </summary>
+internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hasher, int coEngagementWindow)
+{
+    private volatile CoEngagementRow?[] _rows = new CoEngagementRow?[1024];
+    private readonly ConcurrentDictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, UserHistory> _users = new(StringComparer.Ordinal);
+    private readonly Lock _freshLock = new();
+    private readonly LinkedList<int> _fresh = new();
+    private volatile ServingItem[] _items = new ServingItem[1024];
+    private volatile int _count;
+
+    /// <summary>The next log offset to apply.</summary>
+    public long NextOffset { get; private set; }
+
+    public int Count => _count;
+
+    /// <summary>The item with dense id <paramref name="dense"/> (0 ≤ dense &lt; <see cref="Count"/>).</summary>
+    public ServingItem this[int dense] => _items[dense];
+
+    public int Find(string itemId) => _ids.TryGetValue(itemId, out var dense) ? dense : -1;
+
+    public UserHistory? User(string userId) => _users.GetValueOrDefault(userId);
+
+    /// <summary>The newest catalog items, newest first (up to <paramref name="destination"/>.Length).</summary>
+    public int Fresh(Span<int> destination)
+    {
+        lock (_freshLock)
+        {
+            var n = 0;
+            for (var node = _fresh.First; node is not null && n < destination.Length; node = node.Next)
+            {
+                destination[n++] = node.Value;
+            }
+
+            return n;
+        }
+    }
+
+    public void Apply(long offset, Event e)
+    {
+        if (offset < NextOffset)
+        {
+            return;
+        }
+
+        NextOffset = offset + 1;
+        if (e.Type == EventTypes.Item && e.ItemId is not null)
+        {
+            Upsert(e);
+            return;
+        }
+
+        if (e.UserId is null || e.ItemId is null || !EventTypes.Behaviour.Contains(e.Type))
+        {
+            return;
+        }
+
+        var item = Intern(e.ItemId);
+        var user = _users.GetOrAdd(e.UserId, _ => new UserHistory(options.RecentItemsPerUser, options.ConsumedItemsPerUser, options.ExposuresPerUser));
+        if (e.Type == EventTypes.Exposure)
+        {
+            user.Exposed(item, e.Timestamp.ToUnixTimeSeconds());
+        }
+        else
+        {
+            Span<int> window = stackalloc int[Math.Min(coEngagementWindow, 1024)];
+            var n = user.Engaged(item, window);
+            for (var i = 0; i < n; i++)
+            {
+                Row(item).Bump(window[i]);
+                Row(window[i]).Bump(item);
+            }
+        }
+    }
+
+    /// <summary>The strongest co-engaged neighbours of an item (serving's own copy of the realtime co-engagement, read without a global lock).</summary>
+    public int Neighbours(int item, Span<(int Item, float Weight)> destination)
+    {
+        var rows = _rows;
+        return item < rows.Length && rows[item] is { } row ? row.Top(destination) : 0;
+    }
+
+    private CoEngagementRow Row(int item)
+    {
+        var rows = _rows;
+        if (item >= rows.Length)
+        {
+            var grown = new CoEngagementRow?[Math.Max(item + 1, rows.Length * 2)];
+            Array.Copy(rows, grown, rows.Length);
+            _rows = rows = grown;
+        }
+
+        return rows[item] ??= new CoEngagementRow();
+    }
+
+    private int Intern(string itemId)
+    {
+        if (_ids.TryGetValue(itemId, out var dense))
+        {
+            return dense;
+        }
+
+        dense = _count;
+        var items = _items;
+        if (dense == items.Length)
+        {
+            var grown = new ServingItem[items.Length * 2];
+            Array.Copy(items, grown, items.Length);
+            _items = items = grown;
+        }
+
+        items[dense] = new ServingItem
+        {
+            Id = itemId,
+            Dense = dense,
+            ItemFeature = hasher.Index("i", itemId),
+            CategoryFeature = hasher.Index("c", ""),
+        };
+        _count = dense + 1; // publish the item before its id
+        _ids[itemId] = dense;
+        return dense;
+    }
+
+    private void Upsert(Event e)
+    {
+        var dense = Intern(e.ItemId!);
+        var old = _items[dense];
+        var seconds = e.Timestamp.ToUnixTimeSeconds();
+        var deleted = e.Deleted == true;
+        _items[dense] = new ServingItem
+        {
+            Id = old.Id,
+            Dense = dense,
+            Category = deleted ? old.Category : e.Category,
+            Tags = deleted ? old.Tags : e.Tags ?? [],
+            Attributes = deleted ? old.Attributes : Strings(e.Attributes),
+            CreatedSeconds = old.InCatalog ? old.CreatedSeconds : seconds,
+            Deleted = deleted,
+            InCatalog = true,
+            ItemFeature = old.ItemFeature,
+            CategoryFeature = hasher.Index("c", (deleted ? old.Category : e.Category) ?? ""),
+        };
+        if (!old.InCatalog && !deleted)
+        {
+            lock (_freshLock)
+            {
+                _fresh.AddFirst(dense);
+                if (_fresh.Count > options.FreshItems)
+                {
+                    _fresh.RemoveLast();
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, string>? Strings(Dictionary<string, JsonElement>? attributes)
+    {
+        if (attributes is null || attributes.Count == 0)
+        {
+            return null;
+        }
+
+        var result = new Dictionary<string, string>(attributes.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in attributes)
+        {
+            result[key] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        }
+
+        return result;
+    }
+}

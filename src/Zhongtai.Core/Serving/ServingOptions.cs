@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Zhongtai.Serving;
+
+/// <summary>Options of the recommendation engine (configuration section <c>Serving</c>).</summary>
+public sealed class ServingOptions
+{
+    /// <summary>Recent engaged items kept per user (the i2i and graph channels start from the newest). Default 50.</summary>
+    [Range(1, 10_000)]
+    public int RecentItemsPerUser { get; set; } = 50;
+
+    /// <summary>Consumed items remembered per user (never recommended again). Default 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int ConsumedItemsPerUser { get; set; } = 1000;
+
+    /// <summary>Recent exposures remembered per user, for the frequency cap. Default 200.</summary>
+    [Range(1, 100_000)]
+    public int ExposuresPerUser { get; set; } = 200;
+
+    /// <summary>The i2i and graph channels expand from this many of the user's newest items. Default 5.</summary>
+    [Range(1, 100)]
+    public int SeedItems { get; set; } = 5;
+
+    /// <summary>Newest catalog items kept for the fresh channel. Default 500.</summary>
+    [Range(1, 100_000)]
+    public int FreshItems { get; set; } = 500;
+
+    /// <summary>Popular lists (overall and per category) are recomputed from the realtime models this often. Default 1 s.</summary>
+    [Range(0.01, 3600)]
+    public double PopularRefreshSeconds { get; set; } = 1;
+
+    /// <summary>Items kept in each popular list. Default 500.</summary>
+    [Range(1, 100_000)]
+    public int PopularListSize { get; set; } = 500;
+
+    /// <summary>The registry is polled for alias changes (promote, rollback) this often. Default 2 s.</summary>
+    [Range(0.01, 3600)]
+    public double ModelPollSeconds { get; set; } = 2;
+
+    /// <summary>The scenes file and the flagged-items file are checked for changes this often. Default 2 s.</summary>
+    [Range(0.01, 3600)]
+    public double ConfigPollSeconds { get; set; } = 2;
+
+    /// <summary>The knowledge graph is rebuilt from the log this often (0: never; a snapshot at <c>index/graph.ztkg</c> is loaded when present). Default 600 s.</summary>
+    [Range(0, 86_400)]
+    public double GraphRebuildSeconds { get; set; } = 600;
+
+    /// <summary>HNSW graph degree of the vector channel's index. Default 16.</summary>
+    [Range(4, 64)]
+    public int HnswM { get; set; } = 16;
+
+    /// <summary>HNSW construction breadth of the vector channel's index. Default 100.</summary>
+    [Range(10, 1000)]
+    public int HnswEfConstruction { get; set; } = 100;
+
+    /// <summary>Users whose vector-channel results are kept per loaded model version (a user's factors only change with the version); 0 turns the cache off. Default 20000 (about 1.6 KB each at quota 200).</summary>
+    [Range(0, 10_000_000)]
+    public int VectorCacheUsers { get; set; } = 20_000;
+
+    /// <summary>Log every served list back as exposure events. Default true.</summary>
+    public bool LogExposures { get; set; } = true;
+
+    /// <summary>Exposure events are appended in batches of at most this many. Default 5000.</summary>
+    [Range(1, 100_000)]
+    public int ExposureBatchSize { get; set; } = 5000;
+
+    /// <summary>Served lists waiting to be logged; beyond this the oldest waiting list is dropped (and counted). Default 100000.</summary>
+    [Range(1, 10_000_000)]
+    public int ExposureQueueCapacity { get; set; } = 100_000;
+}

@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Zhongtai.Events.Ingest;
+using Zhongtai.Gateway;
+using Zhongtai.Hosting;
+using Zhongtai.Indexing.Inverted;
+using Zhongtai.Serving;
+
+namespace Zhongtai.Server.Api;
+
+/// <summary>
+/// One <see cref="RecommendEngine"/> per project, following its log (catalog, histories, popular lists, model
+/// aliases, scenes); the inverted channel is the project's search index. An <see cref="IExperimentAssigner"/> in the
+/// service collection, if any, buckets requests.
+/// </summary>
+internal sealed class RecommendService(ZhongtaiHost host, RealtimeService realtime, SearchService search, IServiceProvider services)
+    : ProjectFollowerService<RecommendEngine>(host)
+{
+    protected override (RecommendEngine Value, Task Running) Start(Project project, CancellationToken stopping)
+    {
+        var engine = new RecommendEngine(
+            project,
+            Host.Options.Realtime.Enabled ? realtime.For(project.Name) : null,
+            Host.Options.Realtime,
+            Host.Options.Serving,
+            Host.Time,
+            Host.Loggers,
+            [new InvertedChannel(search.For(project.Name))])
+        {
+            Experiments = services.GetService<IExperimentAssigner>() ?? NoExperiments.Instance,
+        };
+        return (engine, Task.Run(() => engine.RunAsync(stopping), CancellationToken.None));
+    }
+}
+
+/// <summary>The inverted channel: the request's query, else the user's interest terms (tags and categories of recent items), over the item index.</summary>
+internal sealed class InvertedChannel(ItemIndex index) : IRecallChannel
+{
+    public string Name => ChannelNames.Inverted;
+
+    public void Recall(RecallContext context, int quota, RecallBuffer output)
+    {
+        var text = context.Query ?? string.Join(' ', context.InterestTerms);
+        text = text.Replace('"', ' ');
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return;
+        }
+
+        var hits = index.Search(new SearchQuery
+        {
+            Text = text,
+            Operator = context.Query is null ? TermOperator.Or : TermOperator.And,
+            Category = context.Category,
+            Count = Math.Min(quota, 1000),
+        });
+        foreach (var hit in hits)
+        {
+            output.Add(hit.ItemId, hit.Score);
+        }
+    }
+}
+
+/// <summary>A recommendation request.</summary>
+/// <param name="UserId">Required; an unknown user gets a cold-start answer.</param>
+/// <param name="Scene">Default <c>home</c>.</param>
+/// <param name="Count">Default the scene's default count (10); at most its maxCount.</param>
+/// <param name="Query">Text for the inverted channel.</param>
+/// <param name="Exclude">Item ids never to return.</param>
+public sealed record RecommendHttpRequest(string? UserId, string? Scene, int? Count, string? Query, RecommendFilters? Filters, IReadOnlyList<string>? Exclude, RecommendRequestContext? Context);
+
+/// <param name="Category">Only items of this category.</param>
+/// <param name="Attributes">Only items whose attributes equal these values (strings, numbers or booleans).</param>
+public sealed record RecommendFilters(string? Category, Dictionary<string, JsonElement>? Attributes);
+
+public sealed record RecommendRequestContext(string? Device);
+
+/// <summary><c>POST /v1/recommend</c> and <c>GET /v1/items/{id}/similar</c>.</summary>
+internal static class RecommendApi
+{
+    public static void MapRecommendApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/recommend", RecommendAsync)
+            .WithTags("recommend").RequireScope(Scopes.Serve)
+            .Accepts<RecommendHttpRequest>("application/json")
+            .Produces<RecommendResult>().Produces<ApiError>(400)
+            .WithSummary("Recommend items for a user in a scene: multi-channel recall, ranking, rerank rules and the risk filter.")
+            .WithDescription("Every served list is logged back as exposure events carrying the requestId; send the requestId with clicks to attribute them.");
+
+        routes.MapGet("/v1/items/{id}/similar", (string id, HttpContext context, RecommendService service, int? count, string? scene) =>
+        {
+            var k = count ?? 10;
+            if (k is < 1 or > 200)
+            {
+                return EventsApi.Error(400, "invalid_argument", "count must be 1..200.");
+            }
+
+            var engine = service.For(context.AppRequest().App.Project);
+            var result = engine.Similar(id, k, scene ?? "detail");
+            return result is null
+                ? EventsApi.Error(404, "item_not_found", $"No item '{id}' in this project.")
+                : Results.Json(result, ApiJsonContext.Default.RecommendResult);
+        }).WithTags("recommend").RequireScope(Scopes.Serve).Produces<RecommendResult>().Produces<ApiError>(404)
+          .WithSummary("Items similar to an item: realtime co-engagement, recall-model neighbours and knowledge-graph neighbours.");
+    }
+
+    private static async Task<IResult> RecommendAsync(HttpContext context, RecommendService service)
+    {
+        RecommendHttpRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJsonContext.Default.RecommendHttpRequest, context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return Invalid("invalid_json", [("body", $"The body is not a valid recommend request: {ex.Message}")]);
+        }
+
+        if (body is null)
+        {
+            return Invalid("invalid_json", [("body", "The body is empty.")]);
+        }
+
+        Dictionary<string, string>? attributes = null;
+        var errors = new List<(string, string)>();
+        foreach (var (key, value) in body.Filters?.Attributes ?? [])
+        {
+            var text = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+                _ => null,
+            };
+            if (text is null)
+            {
+                errors.Add(($"filters.attributes.{key}", $"attribute filter '{key}' must be a string, number or boolean."));
+                continue;
+            }
+
+            (attributes ??= new(StringComparer.Ordinal))[key] = text;
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid("invalid_argument", errors);
+        }
+
+        var engine = service.For(context.AppRequest().App.Project);
+        try
+        {
+            var result = await engine.RecommendAsync(new RecommendRequest
+            {
+                UserId = body.UserId ?? "",
+                Scene = body.Scene ?? "home",
+                Count = body.Count,
+                Query = body.Query,
+                Category = body.Filters?.Category,
+                Attributes = attributes,
+                Exclude = body.Exclude,
+                Device = body.Context?.Device,
+            }, context.RequestAborted);
+            return Results.Json(result, ApiJsonContext.Default.RecommendResult);
+        }
+        catch (RecommendException ex)
+        {
+            return Invalid(ex.Code, ex.Errors);
+        }
+    }
+
+    private static IResult Invalid(string code, IReadOnlyList<(string Field, string Message)> errors) =>
+        Results.Json(new ApiError(400, code, string.Join(" ", errors.Select(e => e.Message)), [.. errors.Select(e => new EventError(-1, e.Field, code, e.Message))]),
+            ApiJsonContext.Default.ApiError, "application/problem+json", 400);
+}
