@@ -11,7 +11,11 @@ public interface IExperimentAssigner
 /// <param name="ExperimentId">The experiment, e.g. <c>exp-ranker-7</c>.</param>
 /// <param name="Bucket">The bucket, e.g. <c>control</c> or <c>b</c>.</param>
 /// <param name="Overrides">Changes to the scene for this bucket; null for none (a control bucket).</param>
-public sealed record ExperimentAssignment(string ExperimentId, string Bucket, SceneOverride? Overrides = null);
+/// <param name="Label">What the response and the exposure log record; default <c>experiment:bucket</c> (several layers: comma-joined).</param>
+public sealed record ExperimentAssignment(string ExperimentId, string Bucket, SceneOverride? Overrides = null, string? Label = null)
+{
+    public string Label { get; init; } = Label ?? ExperimentId + ":" + Bucket;
+}
 
 /// <summary>What an experiment bucket may change in a scene. Null members keep the scene's setting.</summary>
 public sealed record SceneOverride

@@ -278,7 +278,7 @@ public sealed partial class RecommendEngine
                 models.Add($"ftrl@{_ftrl.SamplesSeen}");
             }
 
-            var bucket = assignment is null ? null : assignment.ExperimentId + ":" + assignment.Bucket;
+            var bucket = assignment?.Label;
             var requestId = "r-" + Guid.CreateVersion7().ToString("N");
             var items = new RecommendedItem[final.Count];
             for (var i = 0; i < final.Count; i++)

@@ -10,7 +10,7 @@ public interface IRiskFilter
 
 /// <summary>
 /// Flagged or quarantined items, e.g. the anti-cheat stage's output: set in process with <see cref="SetFlaggedItems"/>
-/// or followed from a file (one item id a line, <c>#</c> comments) with <see cref="Reload"/>. The set is swapped whole,
+/// or followed from a file (one item id a line; <c>#</c> starts a comment, also after an id) with <see cref="Reload"/>. The set is swapped whole,
 /// so readers never lock.
 /// </summary>
 public sealed class FlaggedItemsFilter(string? path = null) : IRiskFilter
@@ -50,7 +50,7 @@ public sealed class FlaggedItemsFilter(string? path = null) : IRiskFilter
         try
         {
             SetFlaggedItems(info.Exists
-                ? File.ReadLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
+                ? File.ReadLines(path).Select(l => (l.IndexOf('#', StringComparison.Ordinal) is var c and >= 0 ? l[..c] : l).Trim()).Where(l => l.Length > 0)
                 : []);
             _stamp = stamp;
             return true;

@@ -36,21 +36,48 @@ public static class RiskRuns
         return (runId, dir, report);
     }
 
-    /// <summary>Points <c>latest</c> at <paramref name="runId"/> (write to a temp file, fsync, rename).</summary>
+    /// <summary>
+    /// Points <c>latest</c> at <paramref name="runId"/> and publishes the run's flagged items to
+    /// <c>risk/flagged-items.txt</c>, which the online risk filter follows (each written to a temp file, fsynced, renamed).
+    /// </summary>
     public static void SetLatest(string projectDirectory, string runId)
     {
         var riskDir = RiskDirectory(projectDirectory);
         Directory.CreateDirectory(riskDir);
-        var path = Path.Combine(riskDir, "latest");
+        WriteAtomically(Path.Combine(riskDir, FlaggedItemsFile), FlaggedItems(Path.Combine(RunsDirectory(projectDirectory), runId, AntiCheat.EntitiesFile)));
+        WriteAtomically(Path.Combine(riskDir, "latest"), runId + "\n");
+        Durable.SyncDirectory(riskDir);
+    }
+
+    /// <summary>The file of flagged item ids (one a line) that serving keeps away from users.</summary>
+    public const string FlaggedItemsFile = "flagged-items.txt";
+
+    private static string FlaggedItems(string entitiesFile)
+    {
+        using var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT entity, rules FROM read_parquet('{entitiesFile.Replace("'", "''", StringComparison.Ordinal)}') WHERE kind = 'item' ORDER BY entity";
+        using var reader = command.ExecuteReader();
+        var text = new System.Text.StringBuilder("# Items flagged by anti-cheat (zt risk release --item ID lets one through on the next run).\n");
+        while (reader.Read())
+        {
+            text.Append(reader.GetString(0)).Append("  # ").Append(reader.GetString(1)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static void WriteAtomically(string path, string content)
+    {
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
         {
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(runId + "\n"));
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(content));
             stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, path, overwrite: true);
-        Durable.SyncDirectory(riskDir);
     }
 
     /// <summary>The newest complete run's directory, or null when there is none.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Zhongtai.Events.Ingest;
 using Zhongtai.Gateway;
 using Zhongtai.Hosting;
@@ -13,8 +14,8 @@ namespace Zhongtai.Server.Api;
 
 /// <summary>
 /// One <see cref="RecommendEngine"/> per project, following its log (catalog, histories, popular lists, model
-/// aliases, scenes); the inverted channel is the project's search index. An <see cref="IExperimentAssigner"/> in the
-/// service collection, if any, buckets requests.
+/// aliases, scenes); the inverted channel is the project's search index. Requests are bucketed by the project's
+/// experiments file (or by an <see cref="IExperimentAssigner"/> in the service collection, for tests).
 /// </summary>
 internal sealed class RecommendService(ZhongtaiHost host, RealtimeService realtime, SearchService search, IServiceProvider services)
     : ProjectFollowerService<RecommendEngine>(host)
@@ -30,11 +31,20 @@ internal sealed class RecommendService(ZhongtaiHost host, RealtimeService realti
             Host.Loggers,
             [new InvertedChannel(search.For(project.Name))])
         {
-            Experiments = services.GetService<IExperimentAssigner>() ?? NoExperiments.Instance,
+            Experiments = services.GetService<IExperimentAssigner>() ?? Watch(project, stopping),
         };
         return (engine, Task.Run(() => engine.RunAsync(stopping), CancellationToken.None));
     }
+
+    private ProjectExperiments Watch(Project project, CancellationToken stopping)
+    {
+        var experiments = new ProjectExperiments(Zhongtai.Experiments.ExperimentAssigner.Watch(
+            Zhongtai.Experiments.ExperimentSet.PathFor(project.Directory), Host.Time, Host.Loggers.CreateLogger<ProjectExperiments>()));
+        stopping.Register(experiments.Dispose);
+        return experiments;
+    }
 }
+
 
 /// <summary>The inverted channel: the request's query, else the user's interest terms (tags and categories of recent items), over the item index.</summary>
 internal sealed class InvertedChannel(ItemIndex index) : IRecallChannel

@@ -43,6 +43,11 @@ public sealed class PipelineCliTests
         using var e = JsonDocument.Parse(eval.Stdout);
         Assert.True(e.RootElement.GetProperty("evaluation").GetProperty("precision").GetDouble() > 0.9);
 
+        // ... and its flagged items are published for the online risk filter.
+        var flagged = File.ReadAllLines(Path.Combine(data, "projects", "default", "risk", "flagged-items.txt")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.NotEmpty(flagged);
+        Assert.All(flagged, l => Assert.Contains("  # ", l, StringComparison.Ordinal));
+
         var missing = await ZtProcess.RunAsync("datasets", "show", "nope@3", "--data", data);
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("nope@3", missing.Stdout + missing.Stderr, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Zhongtai.Hosting;
 using Zhongtai.Serving;
 using Zhongtai.Tests.Support;
@@ -30,7 +31,7 @@ public class ServingControlTests
             }
             """);
         Directory.CreateDirectory(Path.Combine(dir, "risk"));
-        await File.WriteAllLinesAsync(Path.Combine(dir, "risk", "flagged-items.txt"), ["# from anti-cheat", "b1", "d2"]);
+        await File.WriteAllLinesAsync(Path.Combine(dir, "risk", "flagged-items.txt"), ["# from anti-cheat", "b1", "d2  # promoted_by_flagged_accounts"]);
         await ServingWorld.WaitForAsync(async () =>
         {
             var r = await world.RecommendAsync(new { userId = "probe", scene = "home", count = 10 });
@@ -191,6 +192,43 @@ public class ServingControlTests
         Assert.Equal("exp1:capped", treatment.Bucket);
         Assert.Equal(["i19", "i9"], treatment.Items.Take(2).Select(i => i.ItemId)); // one per category first, then the rest
         Assert.Equal(["i19", "i9", "i18", "i17", "i16"], treatment.Items.Select(i => i.ItemId)); // filled in score order
+    }
+
+    [Fact]
+    public async Task ExperimentsFile_SplitsTrafficByItsWeights_AndTheBucketReachesResponseAndExposures()
+    {
+        await using var world = await ServingWorld.StartAsync();
+        await world.SeedAsync();
+        await File.WriteAllTextAsync(Path.Combine(world.Project.Directory, "experiments.json"), """
+            {"experiments": [
+              {"id": "unranked", "scenes": ["home"], "buckets": [
+                {"name": "control", "weight": 0.7},
+                {"name": "none", "weight": 0.3, "rules": {"rankingModel": "none"}}]},
+              {"id": "aa", "layer": "other", "scenes": ["*"], "buckets": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}]}
+            ]}
+            """);
+        await ServingWorld.WaitForAsync(async () => (await world.RecommendAsync(new { userId = "u1", count = 3 })).Bucket is not null, "the experiments file to load");
+
+        var buckets = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < 400; i++)
+        {
+            var served = await world.RecommendAsync(new { userId = $"x{i}", count = 3 });
+            var label = Assert.IsType<string>(served.Bucket);
+            var parts = label.Split(',');
+            Assert.Equal(2, parts.Length); // one bucket per layer
+            buckets[parts[0]] = buckets.GetValueOrDefault(parts[0]) + 1;
+            Assert.Equal(parts[0] == "unranked:none", !served.Models.Any(m => m.StartsWith("ftrl", StringComparison.Ordinal)));
+        }
+
+        Assert.InRange(buckets["unranked:none"], 400 * 0.3 - 40, 400 * 0.3 + 40); // ±4.4 standard deviations
+        var last = await world.RecommendAsync(new { userId = "x7", count = 2 });
+        await ServingWorld.WaitForAsync(async () =>
+        {
+            var page = JsonDocument.Parse(await world.Client.GetStringAsync("/v1/events?limit=10000")).RootElement;
+            return page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("event"))
+                .Any(e => e.TryGetProperty("requestId", out var r) && r.GetString() == last.RequestId
+                    && e.GetProperty("properties").GetProperty("bucket").GetString() == last.Bucket);
+        }, "an exposure carrying the bucket");
     }
 
     private sealed class Buckets : IExperimentAssigner
