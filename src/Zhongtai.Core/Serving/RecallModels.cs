@@ -138,8 +138,9 @@ internal sealed partial class RecallModelHolder(Project project, string name, st
 }
 
 /// <summary>
-/// The knowledge graph of the graph channel: the snapshot at <c>index/graph.ztkg</c> when one exists, else built
-/// from the project's log in the background every <see cref="ServingOptions.GraphRebuildSeconds"/>.
+/// The knowledge graph of the graph channel: the newest snapshot the <c>graph-build</c> job published
+/// (<c>index/graph/CURRENT</c>), loaded as soon as it appears; else, and between jobs, built from the project's log
+/// in the background every <see cref="ServingOptions.GraphRebuildSeconds"/>.
 /// </summary>
 internal sealed partial class GraphHolder(Project project, ServingOptions options, TimeProvider time, ILogger logger)
 {
@@ -147,10 +148,11 @@ internal sealed partial class GraphHolder(Project project, ServingOptions option
     private Task? _building;
     private long _lastBuild;
     private long _builtAtOffset = -1;
+    private string? _loadedSnapshot;
 
     public KnowledgeGraph? Current => _current;
 
-    public string SnapshotPath => Path.Combine(project.Directory, "index", "graph.ztkg");
+    private string? LatestSnapshot => KnowledgeGraphSnapshots.LatestPath(KnowledgeGraphSnapshots.DirectoryOf(project.Directory));
 
     public void Poll()
     {
@@ -159,13 +161,15 @@ internal sealed partial class GraphHolder(Project project, ServingOptions option
             return;
         }
 
-        var due = _current is null || (options.GraphRebuildSeconds > 0 && time.GetElapsedTime(_lastBuild) >= TimeSpan.FromSeconds(options.GraphRebuildSeconds));
-        if (!due || (_current is not null && _builtAtOffset == project.Events.NextOffset))
+        var snapshot = LatestSnapshot;
+        var newSnapshot = snapshot is not null && snapshot != _loadedSnapshot;
+        var due = newSnapshot || _current is null || (options.GraphRebuildSeconds > 0 && time.GetElapsedTime(_lastBuild) >= TimeSpan.FromSeconds(options.GraphRebuildSeconds));
+        if (!due || (!newSnapshot && _current is not null && _builtAtOffset == project.Events.NextOffset))
         {
             return;
         }
 
-        if (_current is null && !File.Exists(SnapshotPath) && options.GraphRebuildSeconds <= 0)
+        if (!newSnapshot && _current is null && options.GraphRebuildSeconds <= 0)
         {
             return;
         }
@@ -178,17 +182,18 @@ internal sealed partial class GraphHolder(Project project, ServingOptions option
     {
         try
         {
-            if (_current is null && File.Exists(SnapshotPath))
+            if (LatestSnapshot is { } snapshot && snapshot != _loadedSnapshot)
             {
-                _current = KnowledgeGraph.Load(SnapshotPath);
-                _builtAtOffset = project.Events.NextOffset;
+                var until = project.Events.NextOffset;
+                _current = KnowledgeGraph.Load(snapshot);
+                (_loadedSnapshot, _builtAtOffset) = (snapshot, until);
                 return;
             }
 
-            var until = project.Events.NextOffset;
-            var graph = KnowledgeGraphBuilder.Build(project.Events.ReadEvents(project.Events.StartOffset, until).Select(x => x.Event));
+            var end = project.Events.NextOffset;
+            var graph = KnowledgeGraphBuilder.Build(project.Events.ReadEvents(project.Events.StartOffset, end).Select(x => x.Event));
             _current = graph;
-            _builtAtOffset = until;
+            _builtAtOffset = end;
             LogBuilt(logger, project.Name, graph.NodeCount);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException or ArgumentException)

@@ -41,7 +41,7 @@ public sealed class ServingOptions
     [Range(0.01, 3600)]
     public double ConfigPollSeconds { get; set; } = 2;
 
-    /// <summary>The knowledge graph is rebuilt from the log this often (0: never; a snapshot at <c>index/graph.ztkg</c> is loaded when present). Default 600 s.</summary>
+    /// <summary>The knowledge graph is rebuilt from the log this often (0: never; the graph-build job's newest snapshot, <c>index/graph/CURRENT</c>, is loaded whenever one appears). Default 600 s.</summary>
     [Range(0, 86_400)]
     public double GraphRebuildSeconds { get; set; } = 600;
 
