@@ -92,7 +92,7 @@ internal static class DemoCommands
         }
     }
 
-    private static string WriteTruth(Project project, DemoWorld world)
+    internal static string WriteTruth(Project project, DemoWorld world)
     {
         var dir = Path.Combine(project.Directory, "demo");
         Directory.CreateDirectory(dir);
@@ -105,6 +105,7 @@ internal static class DemoCommands
             world.Truth.UserTopItems,
             FraudUsers = world.Truth.FraudUsers.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()),
             world.Truth.ClickFarmTargets,
+            world.Truth.ItemCategory,
         };
         File.WriteAllText(Path.Combine(dir, "truth.json"), JsonSerializer.Serialize(truth, CliJson.Options));
         return dir;

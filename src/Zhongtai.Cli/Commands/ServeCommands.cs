@@ -55,33 +55,57 @@ internal static class ServeCommands
                 }
 
                 ingest.Value = ingest.MaxValue;
-                var export = ctx.AddTask("2. event log → lake (Parquet)");
-                var exported = await EventsCommands.ExportAsync(project, host.Time, ct);
-                export.Description = $"2. lake: {exported.Rows:N0} new rows, {exported.Files} file(s)";
-                export.Value = export.MaxValue;
-                var train = ctx.AddTask("3. train ALS → admission gate → registry");
-                if (project.Models.Resolve("als", Zhongtai.Registry.ModelAliases.Production) is { } production)
-                {
-                    train.Description = $"3. als v{production.Version} is production";
-                }
-                else
-                {
-                    var runner = new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Pipeline.LakeJobs.Handlers(host), [], host.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-                    var job = runner.Enqueue(project.Name, Zhongtai.Training.TrainingJobHandler.Full, "{\"model\":\"als\"}", "quickstart");
-                    await runner.DrainAsync(ct);
-                    var done = host.Jobs.Get(job.Id);
-                    train.Description = done.Status == Zhongtai.Jobs.JobStatus.Succeeded
-                        ? $"3. als trained, gated and promoted (job {done.Id})"
-                        : $"3. training failed: {Markup.Escape(done.Error ?? "")} (zt jobs logs {done.Id})";
-                }
+                var pipeline = ctx.AddTask("2. pipeline: log → lake → anti-cheat → samples → splits");
+                var report = await Zhongtai.Pipeline.LakeJobs.Runner(host, project).RunAsync(project, null, ct);
+                var stages = report.Stages.ToDictionary(x => x.Stage);
+                pipeline.Description = $"2. pipeline: {stages["anti-cheat"].Counts["quarantined"]:N0} events quarantined, {stages["samples"].Counts["samples"]:N0} ranking samples (zt datasets list)";
+                pipeline.Value = pipeline.MaxValue;
 
-                train.Value = train.MaxValue;
+                var runner = new Zhongtai.Jobs.JobRunner(host.Jobs, Zhongtai.Pipeline.LakeJobs.Handlers(host), [], host.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+                await RunJobAsync(ctx.AddTask("3. train ALS (recall) → admission gate → registry"), "3.", "als", Zhongtai.Training.TrainingJobHandler.Full);
+                await RunJobAsync(ctx.AddTask("4. train FTRL (ranking) on the samples → gate → registry"), "4.", "ftrl", Zhongtai.Training.TrainingJobHandler.Full);
+                await RunJobAsync(ctx.AddTask("5. build the knowledge graph"), "5.", null, Zhongtai.Jobs.GraphJobHandler.GraphBuild);
+
+                async Task RunJobAsync(ProgressTask task, string step, string? model, string kind)
+                {
+                    if (model is not null && project.Models.Resolve(model, Zhongtai.Registry.ModelAliases.Production) is { } production)
+                    {
+                        task.Description = $"{step} {model} v{production.Version} is production";
+                    }
+                    else if (model is null && Zhongtai.Indexing.Graph.KnowledgeGraphSnapshots.LatestPath(Zhongtai.Indexing.Graph.KnowledgeGraphSnapshots.DirectoryOf(project.Directory)) is not null)
+                    {
+                        task.Description = $"{step} knowledge graph snapshot exists";
+                    }
+                    else
+                    {
+                        var job = runner.Enqueue(project.Name, kind, model is null ? "{}" : $"{{\"model\":\"{model}\"}}", "quickstart");
+                        await runner.DrainAsync(ct);
+                        var done = host.Jobs.Get(job.Id);
+                        task.Description = done.Status == Zhongtai.Jobs.JobStatus.Succeeded
+                            ? $"{step} {model ?? "graph"} done (job {done.Id})"
+                            : $"{step} {model ?? "graph"} failed: {Markup.Escape(done.Error ?? "")} (zt jobs logs {done.Id})";
+                    }
+
+                    task.Value = task.MaxValue;
+                }
             });
-            if (project.Models.Resolve("als", Zhongtai.Registry.ModelAliases.Production) is { } als)
+            foreach (var (model, metrics) in new[] { ("als", new[] { "ndcg@10", "recall@10" }), ("ftrl", new[] { "auc", "logloss" }) })
             {
-                AnsiConsole.MarkupLine($"Model [bold]als[/] v{als.Version} is production: holdout ndcg@10 {als.Metrics.GetValueOrDefault("ndcg@10"):F4}, recall@10 {als.Metrics.GetValueOrDefault("recall@10"):F4} (zt models show als)");
+                if (project.Models.Resolve(model, Zhongtai.Registry.ModelAliases.Production) is { } version)
+                {
+                    AnsiConsole.MarkupLine($"Model [bold]{model}[/] v{version.Version} is production: {string.Join(", ", metrics.Select(m => $"{m} {version.Metrics.GetValueOrDefault(m):F4}"))} (zt models show {model})");
+                }
             }
 
+            if (Zhongtai.Risk.RiskRuns.LatestRunDirectory(project.Directory) is { } riskRun && File.Exists(Path.Combine(project.Directory, "demo", "fraud.jsonl")))
+            {
+                var riskOptions = RiskCommands.LoadOptions(host);
+                using var lake = Zhongtai.Lake.LakeQuery.Open(project.LakeDirectory, riskOptions.Threads, riskOptions.MemoryLimit);
+                var risk = Zhongtai.Risk.RiskEvaluation.Evaluate(lake, riskRun, Path.Combine(project.Directory, "demo", "fraud.jsonl"), riskOptions);
+                AnsiConsole.MarkupLine($"Anti-cheat against the planted fraud: precision {risk.Precision:P1}, recall {risk.Recall:P1}, honest events quarantined {risk.HonestQuarantinedShare:P2} (zt risk eval)");
+            }
+
+            await PrintTasteMatchAsync(host, app.Urls.First(), credentials.Token, ct);
             AnsiConsole.MarkupLine($"Lake: {Markup.Escape(project.LakeDirectory)} at offset {Zhongtai.Lake.LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset:N0}");
             AnsiConsole.MarkupLine($"App [bold]quickstart[/] (scopes {string.Join(",", credentials.App.Scopes)}); token in {Markup.Escape(CredentialsPath(host))}");
             AnsiConsole.MarkupLine($"Events in the default project: {project.Events.Count:N0}");
@@ -92,6 +116,9 @@ internal static class ServeCommands
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/events/stats");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' '{baseUrl}/v1/realtime/popular?k=5'");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/models/als");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '{{\"userId\":\"u-1\",\"scene\":\"home\",\"count\":5}}' {baseUrl}/v1/recommend -H 'Content-Type: application/json'");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' '{baseUrl}/v1/items/i-1/similar?count=5'");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '{{\"query\":\"red\",\"count\":5}}' {baseUrl}/v1/search -H 'Content-Type: application/json'");
             AnsiConsole.MarkupLine($"[green]Serving[/] on {Markup.Escape(string.Join(", ", app.Urls))} (Ctrl+C to stop).");
             await WaitAndStopAsync(app, ct);
         });
@@ -107,6 +134,52 @@ internal static class ServeCommands
     }
 
     /// <summary>The demo world, posted to the running server in NDJSON batches of 1,000 (ids make a re-run idempotent).</summary>
+    /// <summary>
+    /// How well the served lists match the demo users' planted tastes: for genuine users, the share of recommended
+    /// items in their planted top categories, against the share those categories have in the catalog (what a random
+    /// list would get), asked through the real API.
+    /// </summary>
+    private static async Task PrintTasteMatchAsync(ZhongtaiHost host, string url, string token, CancellationToken ct)
+    {
+        var path = Path.Combine(host.Project().Directory, "demo", "truth.json");
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var truth = JsonDocument.Parse(await File.ReadAllBytesAsync(path, ct));
+        var categoryOf = truth.RootElement.GetProperty("itemCategory").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
+        var users = truth.RootElement.GetProperty("userTopCategories").EnumerateObject().Take(200).ToList();
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        double served = 0, inTaste = 0, expected = 0;
+        foreach (var user in users)
+        {
+            var top = user.Value.EnumerateArray().Take(2).Select(c => c.GetString()!).ToHashSet(StringComparer.Ordinal);
+            using var response = await client.PostAsync("/v1/recommend", new StringContent($$"""{"userId":"{{user.Name}}","scene":"home","count":10}""", System.Text.Encoding.UTF8, "application/json"), ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            using var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            foreach (var item in list.RootElement.GetProperty("items").EnumerateArray())
+            {
+                served++;
+                inTaste += categoryOf.TryGetValue(item.GetProperty("itemId").GetString()!, out var c) && top.Contains(c) ? 1 : 0;
+            }
+
+            expected += (double)categoryOf.Values.Count(top.Contains) / categoryOf.Count;
+        }
+
+        if (served > 0)
+        {
+            var share = inTaste / served;
+            var random = expected / users.Count;
+            AnsiConsole.MarkupLine($"Served lists vs planted tastes ({users.Count} demo users, /v1/recommend): [bold]{share:P1}[/] of items in the user's two planted top categories; a random list: {random:P1} ({share / random:F1}× lift)");
+        }
+    }
+
     private static async Task IngestDemoThroughApiAsync(ZhongtaiHost host, string url, string token, ProgressTask task, CancellationToken ct)
     {
         var world = Zhongtai.Demo.DemoWorld.Generate(DemoCommands.Options(host, seed: 42, scale: 1, days: 7));
@@ -126,9 +199,7 @@ internal static class ServeCommands
         }
 
         await PostAsync();
-        var dir = Path.Combine(host.Project().Directory, "demo");
-        Directory.CreateDirectory(dir);
-        world.Truth.WriteFraudLabels(Path.Combine(dir, "fraud.jsonl"));
+        DemoCommands.WriteTruth(host.Project(), world);
 
         async Task PostAsync()
         {

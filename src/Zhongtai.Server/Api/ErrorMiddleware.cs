@@ -13,6 +13,12 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
         try
         {
             await next(context);
+            if (context.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted)
+            {
+                // The framework answers a JSON endpoint called without a JSON content type with an empty 415.
+                await WriteAsync(context, new ApiError(415, "unsupported_media_type",
+                    $"Send the body as JSON with 'Content-Type: application/json' (got '{context.Request.ContentType ?? "none"}')."));
+            }
         }
         catch (EventBatchException ex)
         {

@@ -100,6 +100,9 @@ public class RecommendApiTests
         var (status, body) = await PostAsync(new StringContent("{\"userId\": ", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_json", body.GetProperty("code").GetString());
+        (status, body) = await PostAsync(new StringContent("{\"userId\": \"u\"}", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Equal("unsupported_media_type", body.GetProperty("code").GetString());
 
         using var unknownItem = await world.Client.GetAsync("/v1/items/nope/similar");
         Assert.Equal(HttpStatusCode.NotFound, unknownItem.StatusCode);
