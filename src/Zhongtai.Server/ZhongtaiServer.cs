@@ -42,6 +42,8 @@ public static class ZhongtaiServer
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());
         builder.Services.AddSingleton<ZhongtaiMetrics>();
+        builder.Services.AddSingleton<FeatureService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FeatureService>());
         builder.Services.AddSingleton<RealtimeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RealtimeService>());
         builder.Services.AddHostedService<JobsService>();
@@ -63,6 +65,7 @@ public static class ZhongtaiServer
         app.MapAppsApi();
         app.MapModelsApi();
         app.MapRealtimeApi();
+        app.MapFeaturesApi();
         app.MapSearchApi();
         app.MapRecommendApi();
         return app;

@@ -22,6 +22,12 @@ public sealed class PipelineOptions
     /// <summary>Run the anti-cheat stage (section <c>Risk</c>) and leave its quarantine out of the samples; ignored when <see cref="QuarantineFile"/> is given. Default true.</summary>
     public bool AntiCheat { get; set; } = true;
 
+    /// <summary>Build the offline feature tables (dataset <see cref="FeaturesDataset"/>) the online feature store loads. Default true.</summary>
+    public bool Features { get; set; } = true;
+
+    /// <summary>Dataset name of the offline feature tables. Default "features".</summary>
+    public string FeaturesDataset { get; set; } = "features";
+
     /// <summary>Build the recall data (histories, sessions, negatives). Default true.</summary>
     public bool Recall { get; set; } = true;
 

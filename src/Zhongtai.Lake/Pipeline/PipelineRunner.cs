@@ -179,6 +179,25 @@ public sealed class PipelineRunner
                 ["validation"] = s.Validation,
                 ["test"] = s.Test,
             }, [splits.Id], splits.Reused));
+
+            if (_options.Features)
+            {
+                Mark("features");
+                stage.Restart();
+                DatasetRecord features;
+                (long Items, long Users) f;
+                using (var draft = _datasets.Begin(_options.FeaturesDataset, "features"))
+                {
+                    using (var lake = Open(lakeDirectory, tempDir))
+                    {
+                        f = FeatureTables.Build(lake, quarantineFile, _options.Samples, draft.TablePath("items"), draft.TablePath("users"));
+                    }
+
+                    features = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
+                }
+
+                Add(new StageReport("features", stage.Elapsed.TotalSeconds, new Dictionary<string, long> { ["items"] = f.Items, ["users"] = f.Users }, [features.Id], features.Reused));
+            }
         }
         finally
         {

@@ -32,6 +32,7 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(PromoteRequest))]
 [JsonSerializable(typeof(List<PopularItem>))]
 [JsonSerializable(typeof(RealtimeItem))]
+[JsonSerializable(typeof(FeaturesResponse))]
 [JsonSerializable(typeof(SearchRequest))]
 [JsonSerializable(typeof(SearchResponse))]
 [JsonSerializable(typeof(RecommendHttpRequest))]

@@ -9,14 +9,17 @@ using Zhongtai.Nearline;
 
 namespace Zhongtai.Server.Api;
 
-/// <summary>Runs a realtime consumer for every project.</summary>
-internal sealed class RealtimeService(ZhongtaiHost host) : ProjectFollowerService<RealtimeConsumer>(host)
+/// <summary>Runs a realtime consumer for every project; it also feeds the project's nearline features.</summary>
+internal sealed class RealtimeService(ZhongtaiHost host, FeatureService features) : ProjectFollowerService<RealtimeConsumer>(host)
 {
     protected override bool Enabled => Host.Options.Realtime.Enabled;
 
     protected override (RealtimeConsumer Value, Task Running) Start(Project project, CancellationToken stopping)
     {
-        var consumer = new RealtimeConsumer(project, Host.Options.Realtime, Host.Time, Host.Loggers.CreateLogger<RealtimeConsumer>());
+        var consumer = new RealtimeConsumer(project, Host.Options.Realtime, Host.Time, Host.Loggers.CreateLogger<RealtimeConsumer>())
+        {
+            Applied = features.For(project.Name).Feed.Apply,
+        };
         return (consumer, Task.Run(() => consumer.RunAsync(stopping), CancellationToken.None));
     }
 }

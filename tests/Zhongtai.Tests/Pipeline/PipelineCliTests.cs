@@ -17,7 +17,7 @@ public sealed class PipelineCliTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         using var report = JsonDocument.Parse(run.Stdout);
         var stages = report.RootElement.GetProperty("stages").EnumerateArray().ToDictionary(s => s.GetProperty("stage").GetString()!);
-        Assert.Equal(["export", "check", "anti-cheat", "samples", "recall", "splits"], stages.Keys);
+        Assert.Equal(["export", "check", "anti-cheat", "samples", "recall", "splits", "features"], stages.Keys);
         var quarantined = stages["anti-cheat"].GetProperty("counts").GetProperty("quarantined").GetInt64();
         Assert.True(quarantined > 0, "the demo world's fraud is quarantined");
         Assert.Equal(quarantined, stages["samples"].GetProperty("counts").GetProperty("quarantined").GetInt64());
@@ -27,7 +27,7 @@ public sealed class PipelineCliTests
         var list = await ZtProcess.RunAsync("datasets", "list", "--data", data, "--json");
         Assert.True(list.ExitCode == 0, list.Stderr);
         using var datasets = JsonDocument.Parse(list.Stdout);
-        Assert.Equal(["quarantine@1", "ranking-samples@1", "ranking-splits@1", "recall@1"], datasets.RootElement.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["features@1", "quarantine@1", "ranking-samples@1", "ranking-splits@1", "recall@1"], datasets.RootElement.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
 
         var show = await ZtProcess.RunAsync("datasets", "show", "ranking-splits@1", "--data", data, "--json");
         Assert.True(show.ExitCode == 0, show.Stderr);

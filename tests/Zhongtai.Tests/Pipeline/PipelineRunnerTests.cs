@@ -52,7 +52,7 @@ public sealed class PipelineRunnerTests
 
         var first = await runner.RunAsync(lake, null);
         var stage = first.Stages.ToDictionary(s => s.Stage);
-        Assert.Equal(["check", "anti-cheat", "samples", "recall", "splits"], first.Stages.Select(s => s.Stage));
+        Assert.Equal(["check", "anti-cheat", "samples", "recall", "splits", "features"], first.Stages.Select(s => s.Stage));
         Assert.True(stage["anti-cheat"].Counts["quarantined"] > 0);
         Assert.Equal(stage["anti-cheat"].Counts["quarantined"], stage["samples"].Counts["quarantined"]);
         Assert.True(stage["samples"].Counts["samples"] > 1000);
@@ -78,7 +78,7 @@ public sealed class PipelineRunnerTests
         var second = await runner.RunAsync(lake, null);
         Assert.All(second.Stages.Where(s => s.Datasets.Count > 0), s => Assert.True(s.Reused, s.Stage + " was not reused"));
         Assert.Equal(first.Stages.SelectMany(s => s.Datasets), second.Stages.SelectMany(s => s.Datasets));
-        Assert.Equal(4, registry.List().Count);
+        Assert.Equal(5, registry.List().Count); // quarantine, samples, recall, splits, features
         Assert.Equal(samples.Checksum, registry.Get("ranking-samples").Checksum);
     }
 
