@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
-using Zhongtai.Jobs;
 using Zhongtai.Training;
 
 namespace Zhongtai.Cli.Commands;
@@ -39,40 +37,8 @@ internal static class TrainCommands
                 args["epochs"] = it;
             }
 
-            var runner = new JobRunner(host.Jobs, Zhongtai.Pipeline.LakeJobs.Handlers(host), [], host.Time, NullLogger.Instance);
-            var job = runner.Enqueue(parse.GetValue(EventsCommands.Project)!, incremental ? TrainingJobHandler.Incremental : TrainingJobHandler.Full, JsonSerializer.Serialize(args), "zt train");
-            var json = parse.GetValue(ZtCommand.Json);
-            if (json)
-            {
-                await runner.DrainAsync(ct);
-            }
-            else
-            {
-                await AnsiConsole.Status().StartAsync($"job {job.Id}: training {parse.GetValue(model)}", _ => runner.DrainAsync(ct));
-            }
-
-            var done = host.Jobs.Get(job.Id);
-            while (done.Status is JobStatus.Queued or JobStatus.Running)
-            {
-                // A server on the same data directory may have claimed it first.
-                await Task.Delay(500, ct);
-                done = host.Jobs.Get(job.Id);
-            }
-
-            if (json)
-            {
-                ZtCommand.WriteJson(done);
-            }
-            else
-            {
-                Console.Out.Write(host.Jobs.ReadLog(done.Id));
-                AnsiConsole.MarkupLine($"job {done.Id}: [bold]{done.Status}[/] {Markup.Escape(done.Error ?? "")}");
-            }
-
-            if (done.Status != JobStatus.Succeeded)
-            {
-                throw new InvalidOperationException($"Training job {done.Id} failed: {done.Error}");
-            }
+            await JobsCommands.RunAsync(host, parse.GetValue(EventsCommands.Project)!, incremental ? TrainingJobHandler.Incremental : TrainingJobHandler.Full,
+                JsonSerializer.Serialize(args), "zt train", parse.GetValue(ZtCommand.Json), ct);
         });
         return command;
     }
