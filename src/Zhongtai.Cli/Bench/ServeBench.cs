@@ -100,8 +100,11 @@ internal static partial class ServeBench
             }
 
             var inProcess = new List<(string, double, double)>();
+            var profile = new Zhongtai.Serving.StageProfile();
+            engine.Profile = profile;
             foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
             {
+                profile.Reset();
                 var times = new double[2000];
                 for (var i = 0; i < times.Length; i++)
                 {
@@ -112,7 +115,7 @@ internal static partial class ServeBench
 
                 Array.Sort(times);
                 inProcess.Add((scene, times[times.Length / 2], times[(int)(times.Length * 0.99)]));
-                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs");
+                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs; mean per stage: {profile}");
             }
 
             var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
@@ -137,7 +140,11 @@ internal static partial class ServeBench
                     end
                     """, ct);
                 progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend (5% unknown users)");
+                profile.Reset();
+                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct));
+                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / Math.Max(1, profile.Requests);
+                progress($"under wrk: {profile.Requests:N0} requests, server process CPU {cpu:F0} µs per request; engine mean per stage (wall): {profile}");
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
                 runs.Add(await WrkAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
             }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -79,6 +80,9 @@ public sealed partial class RecommendEngine
 
     /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
     public int LastCandidateCount { get; private set; }
+
+    /// <summary>Per-stage time accounting (benchmarks); null (default) takes no timestamps.</summary>
+    internal StageProfile? Profile { get; set; }
 
     /// <summary>Exposure events logged so far.</summary>
     public long ExposuresLogged => _exposures.Logged;
@@ -232,6 +236,8 @@ public sealed partial class RecommendEngine
     public async ValueTask<RecommendResult> RecommendAsync(RecommendRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var profile = Profile;
+        var t = profile is null ? 0 : Stopwatch.GetTimestamp();
         var (scene, plan, assignment) = Plan(request);
         var count = request.Count ?? scene.DefaultCount;
         var scratch = Rent();
@@ -245,7 +251,9 @@ public sealed partial class RecommendEngine
             var hasFactors = context.Model is { } m && Project.UserIds.Find(request.UserId) is var u && u >= 0 && u < m.Model.UserCount;
             var coldStart = context.RecentCount == 0 && !hasFactors;
 
+            Lap(profile, StageProfile.Plan, ref t);
             var degraded = await RecallAsync(plan, scratch, cancellationToken).ConfigureAwait(false);
+            Lap(profile, StageProfile.Recall, ref t);
 
             // Merge: dedupe (reciprocal-rank fusion of the channel orders; keep every channel), then filter once per item.
             scratch.Exclude.Clear();
@@ -265,8 +273,11 @@ public sealed partial class RecommendEngine
                 n = KeepBest(scratch, n, plan.Scene.MaxCandidates);
             }
 
+            Lap(profile, StageProfile.Merge, ref t);
             Rank(plan, scratch, n, request);
+            Lap(profile, StageProfile.Rank, ref t);
             var final = Rerank(plan, scratch, n, count, history, in filter);
+            Lap(profile, StageProfile.Rerank, ref t);
             var models = new List<string>(2);
             if (context.Model is { } used && plan.UsesVector)
             {
@@ -288,9 +299,16 @@ public sealed partial class RecommendEngine
             }
 
             var result = new RecommendResult(requestId, request.Scene, models, bucket, coldStart, items, degraded);
+            Lap(profile, StageProfile.Result, ref t);
             if (_options.LogExposures && items.Length > 0)
             {
                 LogExposures(request.UserId, result, final, request.Device);
+            }
+
+            if (profile is not null)
+            {
+                Lap(profile, StageProfile.Exposures, ref t);
+                profile.Request();
             }
 
             return result;
@@ -921,6 +939,16 @@ public sealed partial class RecommendEngine
 
         return ([.. names], JsonSerializer.SerializeToElement(string.Join(",", names), EventJsonContext.Default.String));
     });
+
+    private static void Lap(StageProfile? profile, int stage, ref long t)
+    {
+        if (profile is not null)
+        {
+            var now = Stopwatch.GetTimestamp();
+            profile.Add(stage, now - t);
+            t = now;
+        }
+    }
 
     private RecallModelHolder Holder(string name, string alias) =>
         _models.GetOrAdd((name, alias), k =>
