@@ -621,29 +621,45 @@ public sealed partial class RecommendEngine
             return;
         }
 
-        // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc; position unknown before serving.
-        Span<int> indices = stackalloc int[7];
-        Span<float> ones = [1, 1, 1, 1, 1, 1, 1];
-        indices[0] = _hasher.Index("u", request.UserId);
-        indices[2] = _hasher.Index("s", request.Scene);
-        indices[3] = _hasher.Index("p", "");
-        indices[4] = _hasher.Index("d", request.Device ?? "");
-        var userCategory = scratch.UserCategory;
-        userCategory.Clear();
+        // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc (all of value 1); position unknown
+        // before serving. The margin is FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p, d, c, uc, in
+        // double), but the weights that do not depend on the item are read once per request and uc once per category.
+        var ftrl = _ftrl;
+        double bias = ftrl.Bias;
+        double wu = ftrl.Weight(_hasher.Index("u", request.UserId));
+        double ws = ftrl.Weight(_hasher.Index("s", request.Scene));
+        double wp = ftrl.Weight(_hasher.Index("p", ""));
+        double wd = ftrl.Weight(_hasher.Index("d", request.Device ?? ""));
+        var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
+        var stamps = scratch.CategoryStamps;
+        var ucWeights = scratch.CategoryWeights;
         for (var i = 0; i < n; i++)
         {
             var item = Catalog[scratch.Items[i]];
-            indices[1] = item.ItemFeature;
-            indices[5] = item.CategoryFeature;
-            var category = item.Category ?? "";
-            if (!userCategory.TryGetValue(category, out var uc))
+            var ordinal = item.CategoryOrdinal;
+            double wuc;
+            if (ordinal >= stamps.Length)
             {
-                uc = UserCategoryFeature(request.UserId, category);
-                userCategory[category] = uc;
+                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, item.Category ?? "")); // a category newer than the request
+            }
+            else
+            {
+                if (stamps[ordinal] != stamp)
+                {
+                    stamps[ordinal] = stamp;
+                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, item.Category ?? ""));
+                }
+
+                wuc = ucWeights[ordinal];
             }
 
-            indices[6] = uc;
-            var margin = _ftrl.PredictMargin(new SparseSample(indices, ones));
+            var margin = bias + wu;
+            margin += ftrl.Weight(item.ItemFeature);
+            margin += ws;
+            margin += wp;
+            margin += wd;
+            margin += ftrl.Weight(item.CategoryFeature);
+            margin += wuc;
             scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
         }
     }
@@ -767,8 +783,16 @@ public sealed partial class RecommendEngine
 
     private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
-        var perCategory = scratch.UserCategory; // reused as a counter
-        perCategory.Clear();
+        // Counted per category ordinal (0: none or empty, never capped), sized for the newest ordinal among the candidates.
+        var categories = Catalog.CategoryCount;
+        foreach (var slot in eligible)
+        {
+            categories = Math.Max(categories, Catalog[scratch.Items[slot]].CategoryOrdinal + 1);
+        }
+
+        var stamp = scratch.NextCategoryStamp(categories);
+        var stamps = scratch.CategoryStamps;
+        var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
         overflow.Clear();
         foreach (var slot in eligible)
@@ -778,15 +802,25 @@ public sealed partial class RecommendEngine
                 break;
             }
 
-            var category = Catalog[scratch.Items[slot]].Category ?? "";
-            var seen = perCategory.GetValueOrDefault(category);
-            if (category.Length > 0 && seen >= maxPerCategory)
+            var ordinal = Catalog[scratch.Items[slot]].CategoryOrdinal;
+            if (ordinal >= stamps.Length)
+            {
+                ordinal = 0; // re-categorised into a brand-new category during this request: not capped
+            }
+
+            if (stamps[ordinal] != stamp)
+            {
+                stamps[ordinal] = stamp;
+                perCategory[ordinal] = 0;
+            }
+
+            if (ordinal > 0 && perCategory[ordinal] >= maxPerCategory)
             {
                 overflow.Add(slot);
                 continue;
             }
 
-            perCategory[category] = seen + 1;
+            perCategory[ordinal]++;
             final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
         }
 

@@ -113,7 +113,33 @@ internal sealed class Scratch(ServingCatalog catalog)
     public RecallBuffer[] Buffers { get; private set; } = [];
     public Dictionary<int, int> Slots { get; } = new(1024);
     public HashSet<int> Exclude { get; } = [];
-    public Dictionary<string, int> UserCategory { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per category ordinal: the request stamp when <see cref="CategoryWeights"/>/<see cref="CategoryCounts"/> were last set.</summary>
+    public int[] CategoryStamps { get; private set; } = new int[64];
+    public float[] CategoryWeights { get; private set; } = new float[64];
+    public int[] CategoryCounts { get; private set; } = new int[64];
+    private int _stamp;
+
+    /// <summary>A fresh stamp for the per-category arrays (sized for <paramref name="categories"/> ordinals): entries with another stamp are unset.</summary>
+    public int NextCategoryStamp(int categories)
+    {
+        if (CategoryStamps.Length < categories)
+        {
+            var size = Math.Max(categories, CategoryStamps.Length * 2);
+            CategoryStamps = new int[size];
+            CategoryWeights = new float[size];
+            CategoryCounts = new int[size];
+            _stamp = 0;
+        }
+
+        if (++_stamp == int.MaxValue)
+        {
+            Array.Clear(CategoryStamps);
+            _stamp = 1;
+        }
+
+        return _stamp;
+    }
     public Dictionary<int, int> Capped { get; } = [];
     public List<int> Eligible { get; } = [];
     public List<int> Overflow { get; } = [];

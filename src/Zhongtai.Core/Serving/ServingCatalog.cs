@@ -26,6 +26,9 @@ internal sealed class ServingItem
 
     /// <summary>FTRL feature index of <c>c=category</c>.</summary>
     public int CategoryFeature { get; init; }
+
+    /// <summary>Dense id of the category (0: none or empty); per-request caches index arrays by it instead of hashing the string.</summary>
+    public int CategoryOrdinal { get; init; }
 }
 
 /// <summary>
@@ -179,11 +182,16 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
     private readonly LinkedList<int> _fresh = new();
     private volatile ServingItem[] _items = new ServingItem[1024];
     private volatile int _count;
+    private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal) { [""] = 0 }; // the writer's only
+    private volatile int _categoryCount = 1;
 
     /// <summary>The next log offset to apply.</summary>
     public long NextOffset { get; private set; }
 
     public int Count => _count;
+
+    /// <summary>Distinct categories seen so far, plus one for none (every <see cref="ServingItem.CategoryOrdinal"/> is below it).</summary>
+    public int CategoryCount => _categoryCount;
 
     /// <summary>The item with dense id <paramref name="dense"/> (0 ≤ dense &lt; <see cref="Count"/>).</summary>
     public ServingItem this[int dense] => _items[dense];
@@ -310,6 +318,7 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
             InCatalog = true,
             ItemFeature = old.ItemFeature,
             CategoryFeature = hasher.Index("c", (deleted ? old.Category : e.Category) ?? ""),
+            CategoryOrdinal = CategoryOrdinal((deleted ? old.Category : e.Category) ?? ""),
         };
         if (!old.InCatalog && !deleted)
         {
@@ -322,6 +331,17 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
                 }
             }
         }
+    }
+
+    private int CategoryOrdinal(string category)
+    {
+        if (!_categories.TryGetValue(category, out var ordinal))
+        {
+            _categories[category] = ordinal = _categories.Count;
+            _categoryCount = ordinal + 1; // published before any item carries it
+        }
+
+        return ordinal;
     }
 
     private static Dictionary<string, string>? Strings(Dictionary<string, JsonElement>? attributes)
