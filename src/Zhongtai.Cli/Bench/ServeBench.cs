@@ -139,12 +139,17 @@ internal static partial class ServeBench
                       return wrk.format(nil, "/v1/recommend", nil, body)
                     end
                     """, ct);
-                progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend (5% unknown users)");
-                profile.Reset();
-                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct));
-                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / Math.Max(1, profile.Requests);
-                progress($"under wrk: {profile.Requests:N0} requests, server process CPU {cpu:F0} µs per request; engine mean per stage (wall): {profile}");
+                // The latency/throughput curve: a quarter and half of the connections first, then the full count.
+                foreach (var c in new[] { connections / 4, connections / 2, connections }.Where(c => c >= 1).Distinct())
+                {
+                    progress($"wrk -t1 -c{c} -d{seconds}s POST /v1/recommend (5% unknown users)");
+                    profile.Reset();
+                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
+                    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / Math.Max(1, profile.Requests);
+                    progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); engine mean per stage (wall): {profile}");
+                }
+
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
                 runs.Add(await WrkAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
             }
