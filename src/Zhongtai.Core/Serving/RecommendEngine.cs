@@ -81,6 +81,9 @@ public sealed partial class RecommendEngine
     /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
     public int LastCandidateCount { get; private set; }
 
+    /// <summary>False when no risk filter can block anything now (the flagged set is empty and there are no other filters).</summary>
+    internal bool RiskFiltersMayBlock => _risk.Length > 1 || Flagged.Count > 0;
+
     /// <summary>Per-stage time accounting (benchmarks); null (default) takes no timestamps.</summary>
     internal StageProfile? Profile { get; set; }
 
@@ -635,19 +638,20 @@ public sealed partial class RecommendEngine
         var ucWeights = scratch.CategoryWeights;
         for (var i = 0; i < n; i++)
         {
-            var item = Catalog[scratch.Items[i]];
+            var dense = scratch.Items[i];
+            var item = Catalog.Hot(dense);
             var ordinal = item.CategoryOrdinal;
             double wuc;
             if (ordinal >= stamps.Length)
             {
-                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, item.Category ?? "")); // a category newer than the request
+                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? "")); // a category newer than the request
             }
             else
             {
                 if (stamps[ordinal] != stamp)
                 {
                     stamps[ordinal] = stamp;
-                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, item.Category ?? ""));
+                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? ""));
                 }
 
                 wuc = ucWeights[ordinal];
@@ -787,7 +791,7 @@ public sealed partial class RecommendEngine
         var categories = Catalog.CategoryCount;
         foreach (var slot in eligible)
         {
-            categories = Math.Max(categories, Catalog[scratch.Items[slot]].CategoryOrdinal + 1);
+            categories = Math.Max(categories, Catalog.Hot(scratch.Items[slot]).CategoryOrdinal + 1);
         }
 
         var stamp = scratch.NextCategoryStamp(categories);
@@ -802,7 +806,7 @@ public sealed partial class RecommendEngine
                 break;
             }
 
-            var ordinal = Catalog[scratch.Items[slot]].CategoryOrdinal;
+            var ordinal = Catalog.Hot(scratch.Items[slot]).CategoryOrdinal;
             if (ordinal >= stamps.Length)
             {
                 ordinal = 0; // re-categorised into a brand-new category during this request: not capped

@@ -39,12 +39,20 @@ internal readonly struct CandidateFilter(RecommendEngine engine, RerankRules? ru
             return false;
         }
 
-        var item = engine.Catalog[dense];
-        if (item.Deleted || (exclude is { Count: > 0 } && exclude.Contains(dense)) || history?.Consumed(dense) == true)
+        if (engine.Catalog.Hot(dense).Deleted || (exclude is { Count: > 0 } && exclude.Contains(dense)) || history?.Consumed(dense) == true)
         {
             return false;
         }
 
+        // The item object (another cache miss) only when a filter needs more than the hot fields.
+        var needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 }))
+            || rules?.Block is { Count: > 0 } || engine.RiskFiltersMayBlock;
+        if (!needsItem)
+        {
+            return true;
+        }
+
+        var item = engine.Catalog[dense];
         if (request is not null)
         {
             if (request.Category is { } category && item.Category != category)

@@ -120,5 +120,13 @@ public class RankingParityTests
 
         var two = await engine.RecommendAsync(new RecommendRequest { UserId = "x", Count = 7 });
         Assert.Equal(["i19", "i18", "i17", "i9", "i16", "i15", "i14"], two.Items.Select(i => i.ItemId));
+
+        // a deleted item leaves (the hot fields follow the catalog), and comes back when described again
+        await project.Ingestor.IngestAsync([new Event { Type = EventTypes.Item, ItemId = "i19", Deleted = true, Timestamp = now }], backfill: false, CancellationToken.None);
+        engine.CatchUp();
+        Assert.Equal(["i18", "i17", "i16", "i9", "i15"], (await engine.RecommendAsync(new RecommendRequest { UserId = "x", Count = 5 })).Items.Select(i => i.ItemId));
+        await project.Ingestor.IngestAsync([new Event { Type = EventTypes.Item, ItemId = "i19", Category = "a", Timestamp = now }], backfill: false, CancellationToken.None);
+        engine.CatchUp();
+        Assert.Equal(["i19", "i18", "i17", "i16", "i15"], (await engine.RecommendAsync(new RecommendRequest { UserId = "x", Count = 5 })).Items.Select(i => i.ItemId));
     }
 }
