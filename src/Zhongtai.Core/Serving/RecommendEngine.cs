@@ -107,9 +107,19 @@ public sealed partial class RecommendEngine
     public int CatchUp()
     {
         var applied = 0;
-        foreach (var (offset, e) in Project.Events.ReadEvents(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
+        foreach (var record in Project.Events.Read(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
         {
-            Catalog.Apply(offset, e);
+            // Exposures (one per served item, most of the log under traffic) are scanned for the three fields serving
+            // keeps, without materialising the event and its properties; anything else is decoded whole.
+            if (ExposureScan.TryRead(record.Payload.Span, out var user, out var item, out var seconds))
+            {
+                Catalog.ApplyExposure(record.Offset, user, item, seconds);
+            }
+            else
+            {
+                Catalog.Apply(record.Offset, EventCodec.Decode(record.Payload.Span));
+            }
+
             applied++;
         }
 
@@ -293,7 +303,7 @@ public sealed partial class RecommendEngine
             }
 
             var bucket = assignment?.Label;
-            var requestId = "r-" + Guid.CreateVersion7().ToString("N");
+            var requestId = NewRequestId();
             var items = new RecommendedItem[final.Count];
             for (var i = 0; i < final.Count; i++)
             {
@@ -384,10 +394,10 @@ public sealed partial class RecommendEngine
 
     private (SceneConfig Scene, CompiledPlan Plan, ExperimentAssignment? Assignment) Plan(RecommendRequest request)
     {
-        var errors = new List<(string, string)>();
+        List<(string, string)>? errors = null; // allocated only for a bad request
         if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 256)
         {
-            errors.Add(("userId", "userId is required (1..256 characters)."));
+            (errors ??= []).Add(("userId", "userId is required (1..256 characters)."));
         }
 
         if (!Scenes.Current.Scenes.TryGetValue(request.Scene ?? "", out var scene))
@@ -397,33 +407,33 @@ public sealed partial class RecommendEngine
 
         if (request.Count is { } count && (count < 1 || count > scene.MaxCount))
         {
-            errors.Add(("count", $"count must be 1..{scene.MaxCount} in scene '{request.Scene}'."));
+            (errors ??= []).Add(("count", $"count must be 1..{scene.MaxCount} in scene '{request.Scene}'."));
         }
 
         if (request.Category is { Length: 0 })
         {
-            errors.Add(("category", "category must not be empty."));
+            (errors ??= []).Add(("category", "category must not be empty."));
         }
 
         if (request.Exclude is { Count: > 1000 })
         {
-            errors.Add(("exclude", "exclude holds at most 1000 items."));
+            (errors ??= []).Add(("exclude", "exclude holds at most 1000 items."));
         }
 
         if (request.Query is { Length: > 1000 })
         {
-            errors.Add(("query", "query is at most 1000 characters."));
+            (errors ??= []).Add(("query", "query is at most 1000 characters."));
         }
 
         foreach (var (key, value) in request.Attributes ?? FrozenDictionary<string, string>.Empty)
         {
             if (string.IsNullOrEmpty(key) || value is null)
             {
-                errors.Add(("attributes", "attribute filters need a name and a value."));
+                (errors ??= []).Add(("attributes", "attribute filters need a name and a value."));
             }
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             throw new RecommendException("invalid_argument", errors);
         }
@@ -976,6 +986,14 @@ public sealed partial class RecommendEngine
         }
 
         return ([.. names], JsonSerializer.SerializeToElement(string.Join(",", names), EventJsonContext.Default.String));
+    });
+
+    /// <summary><c>r-</c> and a version-7 GUID in 32 hex digits, built in one string.</summary>
+    private static string NewRequestId() => string.Create(34, Guid.CreateVersion7(), static (chars, guid) =>
+    {
+        chars[0] = 'r';
+        chars[1] = '-';
+        guid.TryFormat(chars[2..], out _, "N");
     });
 
     private static void Lap(StageProfile? profile, int stage, ref long t)

@@ -269,6 +269,28 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         }
     }
 
+    /// <summary>
+    /// Applies an exposure read by <see cref="ExposureScan"/>: exactly what <see cref="Apply"/> does for an
+    /// <c>exposure</c> event with these fields.
+    /// </summary>
+    public void ApplyExposure(long offset, string? userId, string? itemId, long seconds)
+    {
+        if (offset < NextOffset)
+        {
+            return;
+        }
+
+        NextOffset = offset + 1;
+        if (userId is null || itemId is null)
+        {
+            return;
+        }
+
+        var item = Intern(itemId);
+        var user = _users.GetOrAdd(userId, _ => new UserHistory(options.RecentItemsPerUser, options.ConsumedItemsPerUser, options.ExposuresPerUser));
+        user.Exposed(item, seconds);
+    }
+
     /// <summary>The strongest co-engaged neighbours of an item (serving's own copy of the realtime co-engagement, read without a global lock).</summary>
     public int Neighbours(int item, Span<(int Item, float Weight)> destination)
     {
