@@ -100,8 +100,11 @@ internal static partial class ServeBench
             }
 
             var inProcess = new List<(string, double, double)>();
+            var profile = new Zhongtai.Serving.StageProfile();
+            engine.Profile = profile;
             foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
             {
+                profile.Reset();
                 var times = new double[2000];
                 for (var i = 0; i < times.Length; i++)
                 {
@@ -112,7 +115,7 @@ internal static partial class ServeBench
 
                 Array.Sort(times);
                 inProcess.Add((scene, times[times.Length / 2], times[(int)(times.Length * 0.99)]));
-                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs");
+                progress($"in-process {scene}: p50 {times[times.Length / 2]:F0} µs, p99 {times[(int)(times.Length * 0.99)]:F0} µs; mean per stage: {profile}");
             }
 
             var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
@@ -136,8 +139,20 @@ internal static partial class ServeBench
                       return wrk.format(nil, "/v1/recommend", nil, body)
                     end
                     """, ct);
-                progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend (5% unknown users)");
-                runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct));
+                // The latency/throughput curve: a quarter and half of the connections first, then the full count.
+                foreach (var c in new[] { connections / 4, connections / 2, connections }.Where(c => c >= 1).Distinct())
+                {
+                    progress($"wrk -t1 -c{c} -d{seconds}s POST /v1/recommend (5% unknown users)");
+                    profile.Reset();
+                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    var (gc0, gc1, gc2, pause0, allocated0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+                    runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
+                    var requests = Math.Max(1, profile.Requests);
+                    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / requests;
+                    progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
+                        $"GC: {(GC.GetTotalAllocatedBytes() - allocated0) / requests / 1024.0:F0} KB allocated per request, gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}, paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms; engine mean per stage (wall): {profile}");
+                }
+
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
                 runs.Add(await WrkAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
             }

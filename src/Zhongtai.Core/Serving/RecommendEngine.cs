@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -80,6 +81,12 @@ public sealed partial class RecommendEngine
     /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
     public int LastCandidateCount { get; private set; }
 
+    /// <summary>False when no risk filter can block anything now (the flagged set is empty and there are no other filters).</summary>
+    internal bool RiskFiltersMayBlock => _risk.Length > 1 || Flagged.Count > 0;
+
+    /// <summary>Per-stage time accounting (benchmarks); null (default) takes no timestamps.</summary>
+    internal StageProfile? Profile { get; set; }
+
     /// <summary>Exposure events logged so far.</summary>
     public long ExposuresLogged => _exposures.Logged;
 
@@ -100,9 +107,19 @@ public sealed partial class RecommendEngine
     public int CatchUp()
     {
         var applied = 0;
-        foreach (var (offset, e) in Project.Events.ReadEvents(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
+        foreach (var record in Project.Events.Read(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
         {
-            Catalog.Apply(offset, e);
+            // Exposures (one per served item, most of the log under traffic) are scanned for the three fields serving
+            // keeps, without materialising the event and its properties; anything else is decoded whole.
+            if (ExposureScan.TryRead(record.Payload.Span, out var user, out var item, out var seconds))
+            {
+                Catalog.ApplyExposure(record.Offset, user, item, seconds);
+            }
+            else
+            {
+                Catalog.Apply(record.Offset, EventCodec.Decode(record.Payload.Span));
+            }
+
             applied++;
         }
 
@@ -232,6 +249,8 @@ public sealed partial class RecommendEngine
     public async ValueTask<RecommendResult> RecommendAsync(RecommendRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var profile = Profile;
+        var t = profile is null ? 0 : Stopwatch.GetTimestamp();
         var (scene, plan, assignment) = Plan(request);
         var count = request.Count ?? scene.DefaultCount;
         var scratch = Rent();
@@ -245,7 +264,9 @@ public sealed partial class RecommendEngine
             var hasFactors = context.Model is { } m && Project.UserIds.Find(request.UserId) is var u && u >= 0 && u < m.Model.UserCount;
             var coldStart = context.RecentCount == 0 && !hasFactors;
 
+            Lap(profile, StageProfile.Plan, ref t);
             var degraded = await RecallAsync(plan, scratch, cancellationToken).ConfigureAwait(false);
+            Lap(profile, StageProfile.Recall, ref t);
 
             // Merge: dedupe (reciprocal-rank fusion of the channel orders; keep every channel), then filter once per item.
             scratch.Exclude.Clear();
@@ -265,8 +286,11 @@ public sealed partial class RecommendEngine
                 n = KeepBest(scratch, n, plan.Scene.MaxCandidates);
             }
 
+            Lap(profile, StageProfile.Merge, ref t);
             Rank(plan, scratch, n, request);
+            Lap(profile, StageProfile.Rank, ref t);
             var final = Rerank(plan, scratch, n, count, history, in filter);
+            Lap(profile, StageProfile.Rerank, ref t);
             var models = new List<string>(2);
             if (context.Model is { } used && plan.UsesVector)
             {
@@ -279,7 +303,7 @@ public sealed partial class RecommendEngine
             }
 
             var bucket = assignment?.Label;
-            var requestId = "r-" + Guid.CreateVersion7().ToString("N");
+            var requestId = NewRequestId();
             var items = new RecommendedItem[final.Count];
             for (var i = 0; i < final.Count; i++)
             {
@@ -288,9 +312,16 @@ public sealed partial class RecommendEngine
             }
 
             var result = new RecommendResult(requestId, request.Scene, models, bucket, coldStart, items, degraded);
+            Lap(profile, StageProfile.Result, ref t);
             if (_options.LogExposures && items.Length > 0)
             {
                 LogExposures(request.UserId, result, final, request.Device);
+            }
+
+            if (profile is not null)
+            {
+                Lap(profile, StageProfile.Exposures, ref t);
+                profile.Request();
             }
 
             return result;
@@ -363,10 +394,10 @@ public sealed partial class RecommendEngine
 
     private (SceneConfig Scene, CompiledPlan Plan, ExperimentAssignment? Assignment) Plan(RecommendRequest request)
     {
-        var errors = new List<(string, string)>();
+        List<(string, string)>? errors = null; // allocated only for a bad request
         if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 256)
         {
-            errors.Add(("userId", "userId is required (1..256 characters)."));
+            (errors ??= []).Add(("userId", "userId is required (1..256 characters)."));
         }
 
         if (!Scenes.Current.Scenes.TryGetValue(request.Scene ?? "", out var scene))
@@ -376,33 +407,33 @@ public sealed partial class RecommendEngine
 
         if (request.Count is { } count && (count < 1 || count > scene.MaxCount))
         {
-            errors.Add(("count", $"count must be 1..{scene.MaxCount} in scene '{request.Scene}'."));
+            (errors ??= []).Add(("count", $"count must be 1..{scene.MaxCount} in scene '{request.Scene}'."));
         }
 
         if (request.Category is { Length: 0 })
         {
-            errors.Add(("category", "category must not be empty."));
+            (errors ??= []).Add(("category", "category must not be empty."));
         }
 
         if (request.Exclude is { Count: > 1000 })
         {
-            errors.Add(("exclude", "exclude holds at most 1000 items."));
+            (errors ??= []).Add(("exclude", "exclude holds at most 1000 items."));
         }
 
         if (request.Query is { Length: > 1000 })
         {
-            errors.Add(("query", "query is at most 1000 characters."));
+            (errors ??= []).Add(("query", "query is at most 1000 characters."));
         }
 
         foreach (var (key, value) in request.Attributes ?? FrozenDictionary<string, string>.Empty)
         {
             if (string.IsNullOrEmpty(key) || value is null)
             {
-                errors.Add(("attributes", "attribute filters need a name and a value."));
+                (errors ??= []).Add(("attributes", "attribute filters need a name and a value."));
             }
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             throw new RecommendException("invalid_argument", errors);
         }
@@ -603,29 +634,46 @@ public sealed partial class RecommendEngine
             return;
         }
 
-        // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc; position unknown before serving.
-        Span<int> indices = stackalloc int[7];
-        Span<float> ones = [1, 1, 1, 1, 1, 1, 1];
-        indices[0] = _hasher.Index("u", request.UserId);
-        indices[2] = _hasher.Index("s", request.Scene);
-        indices[3] = _hasher.Index("p", "");
-        indices[4] = _hasher.Index("d", request.Device ?? "");
-        var userCategory = scratch.UserCategory;
-        userCategory.Clear();
+        // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc (all of value 1); position unknown
+        // before serving. The margin is FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p, d, c, uc, in
+        // double), but the weights that do not depend on the item are read once per request and uc once per category.
+        var ftrl = _ftrl;
+        double bias = ftrl.Bias;
+        double wu = ftrl.Weight(_hasher.Index("u", request.UserId));
+        double ws = ftrl.Weight(_hasher.Index("s", request.Scene));
+        double wp = ftrl.Weight(_hasher.Index("p", ""));
+        double wd = ftrl.Weight(_hasher.Index("d", request.Device ?? ""));
+        var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
+        var stamps = scratch.CategoryStamps;
+        var ucWeights = scratch.CategoryWeights;
         for (var i = 0; i < n; i++)
         {
-            var item = Catalog[scratch.Items[i]];
-            indices[1] = item.ItemFeature;
-            indices[5] = item.CategoryFeature;
-            var category = item.Category ?? "";
-            if (!userCategory.TryGetValue(category, out var uc))
+            var dense = scratch.Items[i];
+            var item = Catalog.Hot(dense);
+            var ordinal = item.CategoryOrdinal;
+            double wuc;
+            if (ordinal >= stamps.Length)
             {
-                uc = UserCategoryFeature(request.UserId, category);
-                userCategory[category] = uc;
+                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? "")); // a category newer than the request
+            }
+            else
+            {
+                if (stamps[ordinal] != stamp)
+                {
+                    stamps[ordinal] = stamp;
+                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? ""));
+                }
+
+                wuc = ucWeights[ordinal];
             }
 
-            indices[6] = uc;
-            var margin = _ftrl.PredictMargin(new SparseSample(indices, ones));
+            var margin = bias + wu;
+            margin += ftrl.Weight(item.ItemFeature);
+            margin += ws;
+            margin += wp;
+            margin += wd;
+            margin += ftrl.Weight(item.CategoryFeature);
+            margin += wuc;
             scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
         }
     }
@@ -749,8 +797,16 @@ public sealed partial class RecommendEngine
 
     private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
-        var perCategory = scratch.UserCategory; // reused as a counter
-        perCategory.Clear();
+        // Counted per category ordinal (0: none or empty, never capped), sized for the newest ordinal among the candidates.
+        var categories = Catalog.CategoryCount;
+        foreach (var slot in eligible)
+        {
+            categories = Math.Max(categories, Catalog.Hot(scratch.Items[slot]).CategoryOrdinal + 1);
+        }
+
+        var stamp = scratch.NextCategoryStamp(categories);
+        var stamps = scratch.CategoryStamps;
+        var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
         overflow.Clear();
         foreach (var slot in eligible)
@@ -760,15 +816,25 @@ public sealed partial class RecommendEngine
                 break;
             }
 
-            var category = Catalog[scratch.Items[slot]].Category ?? "";
-            var seen = perCategory.GetValueOrDefault(category);
-            if (category.Length > 0 && seen >= maxPerCategory)
+            var ordinal = Catalog.Hot(scratch.Items[slot]).CategoryOrdinal;
+            if (ordinal >= stamps.Length)
+            {
+                ordinal = 0; // re-categorised into a brand-new category during this request: not capped
+            }
+
+            if (stamps[ordinal] != stamp)
+            {
+                stamps[ordinal] = stamp;
+                perCategory[ordinal] = 0;
+            }
+
+            if (ordinal > 0 && perCategory[ordinal] >= maxPerCategory)
             {
                 overflow.Add(slot);
                 continue;
             }
 
-            perCategory[category] = seen + 1;
+            perCategory[ordinal]++;
             final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
         }
 
@@ -921,6 +987,24 @@ public sealed partial class RecommendEngine
 
         return ([.. names], JsonSerializer.SerializeToElement(string.Join(",", names), EventJsonContext.Default.String));
     });
+
+    /// <summary><c>r-</c> and a version-7 GUID in 32 hex digits, built in one string.</summary>
+    private static string NewRequestId() => string.Create(34, Guid.CreateVersion7(), static (chars, guid) =>
+    {
+        chars[0] = 'r';
+        chars[1] = '-';
+        guid.TryFormat(chars[2..], out _, "N");
+    });
+
+    private static void Lap(StageProfile? profile, int stage, ref long t)
+    {
+        if (profile is not null)
+        {
+            var now = Stopwatch.GetTimestamp();
+            profile.Add(stage, now - t);
+            t = now;
+        }
+    }
 
     private RecallModelHolder Holder(string name, string alias) =>
         _models.GetOrAdd((name, alias), k =>

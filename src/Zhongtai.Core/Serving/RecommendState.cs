@@ -39,12 +39,20 @@ internal readonly struct CandidateFilter(RecommendEngine engine, RerankRules? ru
             return false;
         }
 
-        var item = engine.Catalog[dense];
-        if (item.Deleted || (exclude is { Count: > 0 } && exclude.Contains(dense)) || history?.Consumed(dense) == true)
+        if (engine.Catalog.Hot(dense).Deleted || (exclude is { Count: > 0 } && exclude.Contains(dense)) || history?.Consumed(dense) == true)
         {
             return false;
         }
 
+        // The item object (another cache miss) only when a filter needs more than the hot fields.
+        var needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 }))
+            || rules?.Block is { Count: > 0 } || engine.RiskFiltersMayBlock;
+        if (!needsItem)
+        {
+            return true;
+        }
+
+        var item = engine.Catalog[dense];
         if (request is not null)
         {
             if (request.Category is { } category && item.Category != category)
@@ -113,7 +121,33 @@ internal sealed class Scratch(ServingCatalog catalog)
     public RecallBuffer[] Buffers { get; private set; } = [];
     public Dictionary<int, int> Slots { get; } = new(1024);
     public HashSet<int> Exclude { get; } = [];
-    public Dictionary<string, int> UserCategory { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per category ordinal: the request stamp when <see cref="CategoryWeights"/>/<see cref="CategoryCounts"/> were last set.</summary>
+    public int[] CategoryStamps { get; private set; } = new int[64];
+    public float[] CategoryWeights { get; private set; } = new float[64];
+    public int[] CategoryCounts { get; private set; } = new int[64];
+    private int _stamp;
+
+    /// <summary>A fresh stamp for the per-category arrays (sized for <paramref name="categories"/> ordinals): entries with another stamp are unset.</summary>
+    public int NextCategoryStamp(int categories)
+    {
+        if (CategoryStamps.Length < categories)
+        {
+            var size = Math.Max(categories, CategoryStamps.Length * 2);
+            CategoryStamps = new int[size];
+            CategoryWeights = new float[size];
+            CategoryCounts = new int[size];
+            _stamp = 0;
+        }
+
+        if (++_stamp == int.MaxValue)
+        {
+            Array.Clear(CategoryStamps);
+            _stamp = 1;
+        }
+
+        return _stamp;
+    }
     public Dictionary<int, int> Capped { get; } = [];
     public List<int> Eligible { get; } = [];
     public List<int> Overflow { get; } = [];

@@ -26,6 +26,22 @@ internal sealed class ServingItem
 
     /// <summary>FTRL feature index of <c>c=category</c>.</summary>
     public int CategoryFeature { get; init; }
+
+    /// <summary>Dense id of the category (0: none or empty); per-request caches index arrays by it instead of hashing the string.</summary>
+    public int CategoryOrdinal { get; init; }
+}
+
+/// <summary>
+/// What the merge filter and the ranker read of every candidate, kept in one contiguous array by dense id (one cache
+/// line fetch per candidate instead of the item array slot plus the item object). Written by the catalog's writer
+/// only; a reader racing an update may see a mix of the old and the new fields of that one item.
+/// </summary>
+internal struct HotItem
+{
+    public int ItemFeature;
+    public int CategoryFeature;
+    public int CategoryOrdinal;
+    public bool Deleted;
 }
 
 /// <summary>
@@ -178,15 +194,24 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
     private readonly Lock _freshLock = new();
     private readonly LinkedList<int> _fresh = new();
     private volatile ServingItem[] _items = new ServingItem[1024];
+    private volatile HotItem[] _hot = new HotItem[1024];
     private volatile int _count;
+    private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal) { [""] = 0 }; // the writer's only
+    private volatile int _categoryCount = 1;
 
     /// <summary>The next log offset to apply.</summary>
     public long NextOffset { get; private set; }
 
     public int Count => _count;
 
+    /// <summary>Distinct categories seen so far, plus one for none (every <see cref="ServingItem.CategoryOrdinal"/> is below it).</summary>
+    public int CategoryCount => _categoryCount;
+
     /// <summary>The item with dense id <paramref name="dense"/> (0 ≤ dense &lt; <see cref="Count"/>).</summary>
     public ServingItem this[int dense] => _items[dense];
+
+    /// <summary>The hot fields of the item with dense id <paramref name="dense"/> (0 ≤ dense &lt; <see cref="Count"/>).</summary>
+    public ref readonly HotItem Hot(int dense) => ref _hot[dense];
 
     public int Find(string itemId) => _ids.TryGetValue(itemId, out var dense) ? dense : -1;
 
@@ -244,6 +269,28 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         }
     }
 
+    /// <summary>
+    /// Applies an exposure read by <see cref="ExposureScan"/>: exactly what <see cref="Apply"/> does for an
+    /// <c>exposure</c> event with these fields.
+    /// </summary>
+    public void ApplyExposure(long offset, string? userId, string? itemId, long seconds)
+    {
+        if (offset < NextOffset)
+        {
+            return;
+        }
+
+        NextOffset = offset + 1;
+        if (userId is null || itemId is null)
+        {
+            return;
+        }
+
+        var item = Intern(itemId);
+        var user = _users.GetOrAdd(userId, _ => new UserHistory(options.RecentItemsPerUser, options.ConsumedItemsPerUser, options.ExposuresPerUser));
+        user.Exposed(item, seconds);
+    }
+
     /// <summary>The strongest co-engaged neighbours of an item (serving's own copy of the realtime co-engagement, read without a global lock).</summary>
     public int Neighbours(int item, Span<(int Item, float Weight)> destination)
     {
@@ -277,16 +324,21 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         {
             var grown = new ServingItem[items.Length * 2];
             Array.Copy(items, grown, items.Length);
+            var grownHot = new HotItem[items.Length * 2];
+            Array.Copy(_hot, grownHot, items.Length);
+            _hot = grownHot; // before the items and the count: a reader that sees the new count sees this array
             _items = items = grown;
         }
 
-        items[dense] = new ServingItem
+        var item = new ServingItem
         {
             Id = itemId,
             Dense = dense,
             ItemFeature = hasher.Index("i", itemId),
             CategoryFeature = hasher.Index("c", ""),
         };
+        _hot[dense] = Hot(item);
+        items[dense] = item;
         _count = dense + 1; // publish the item before its id
         _ids[itemId] = dense;
         return dense;
@@ -298,7 +350,7 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         var old = _items[dense];
         var seconds = e.Timestamp.ToUnixTimeSeconds();
         var deleted = e.Deleted == true;
-        _items[dense] = new ServingItem
+        var item = new ServingItem
         {
             Id = old.Id,
             Dense = dense,
@@ -310,7 +362,10 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
             InCatalog = true,
             ItemFeature = old.ItemFeature,
             CategoryFeature = hasher.Index("c", (deleted ? old.Category : e.Category) ?? ""),
+            CategoryOrdinal = CategoryOrdinal((deleted ? old.Category : e.Category) ?? ""),
         };
+        _hot[dense] = Hot(item);
+        _items[dense] = item;
         if (!old.InCatalog && !deleted)
         {
             lock (_freshLock)
@@ -322,6 +377,25 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
                 }
             }
         }
+    }
+
+    private static HotItem Hot(ServingItem item) => new()
+    {
+        ItemFeature = item.ItemFeature,
+        CategoryFeature = item.CategoryFeature,
+        CategoryOrdinal = item.CategoryOrdinal,
+        Deleted = item.Deleted,
+    };
+
+    private int CategoryOrdinal(string category)
+    {
+        if (!_categories.TryGetValue(category, out var ordinal))
+        {
+            _categories[category] = ordinal = _categories.Count;
+            _categoryCount = ordinal + 1; // published before any item carries it
+        }
+
+        return ordinal;
     }
 
     private static Dictionary<string, string>? Strings(Dictionary<string, JsonElement>? attributes)

@@ -135,8 +135,8 @@ internal static class RecommendApi
         }
 
         Dictionary<string, string>? attributes = null;
-        var errors = new List<(string, string)>();
-        foreach (var (key, value) in body.Filters?.Attributes ?? [])
+        List<(string, string)>? errors = null; // allocated only for a bad request
+        foreach (var (key, value) in body.Filters?.Attributes ?? EmptyAttributes)
         {
             var text = value.ValueKind switch
             {
@@ -146,14 +146,14 @@ internal static class RecommendApi
             };
             if (text is null)
             {
-                errors.Add(($"filters.attributes.{key}", $"attribute filter '{key}' must be a string, number or boolean."));
+                (errors ??= []).Add(($"filters.attributes.{key}", $"attribute filter '{key}' must be a string, number or boolean."));
                 continue;
             }
 
             (attributes ??= new(StringComparer.Ordinal))[key] = text;
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             return Invalid("invalid_argument", errors);
         }
@@ -179,6 +179,8 @@ internal static class RecommendApi
             return Invalid(ex.Code, ex.Errors);
         }
     }
+
+    private static readonly Dictionary<string, JsonElement> EmptyAttributes = []; // never written
 
     private static IResult Invalid(string code, IReadOnlyList<(string Field, string Message)> errors) =>
         Results.Json(new ApiError(400, code, string.Join(" ", errors.Select(e => e.Message)), [.. errors.Select(e => new EventError(-1, e.Field, code, e.Message))]),
