@@ -58,7 +58,9 @@ public sealed class SampleBuilder
             long quarantined = quarantineFile is null ? 0 : lake.Scalar<long>(sql.QuarantinedCount());
             bool exposures = lake.Scalar<long>("SELECT count(*) FROM zt_ev WHERE type = 'exposure'") > 0;
             Run(lake, exposures ? sql.ExposureSamples() : sql.RatingSamples(), ct);
-            Run(lake, sql.Features(exposures), ct);
+            WriteTimeline(lake, sql, item: false, exposures, ct);
+            WriteTimeline(lake, sql, item: true, exposures, ct);
+            Run(lake, sql.Features(), ct);
             Run(lake, sql.WriteSamples(outputFile), ct);
             var counts = lake.Rows($"SELECT count(*), count(*) FILTER (WHERE label = 1) FROM read_parquet({SampleSql.Literal(outputFile)})")[0];
             var (rows, positives) = (Convert.ToInt64(counts[0], CultureInfo.InvariantCulture), Convert.ToInt64(counts[1], CultureInfo.InvariantCulture));
@@ -132,6 +134,20 @@ public sealed class SampleBuilder
         }
 
         return new SplitResult(counts[0], counts[1], counts[2], FromMicros(trainEnd), FromMicros(Math.Min(validationEnd, max + 1)));
+    }
+
+    /// <summary>zt_uf (users) or zt_if (items): the window counters, CTRs and recency of every sample, from one pass over the timeline.</summary>
+    private void WriteTimeline(LakeQuery lake, SampleSql sql, bool item, bool exposures, CancellationToken ct)
+    {
+        var (table, prefix, extra) = item
+            ? ("zt_if", "i", TimelineFeatures.Extra.FirstSeen)
+            : ("zt_uf", "u", TimelineFeatures.Extra.ClicksAllAndLastAction);
+        ct.ThrowIfCancellationRequested();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        lake.Execute(TimelineFeatures.CreateTable(table, prefix, sql.Windows, extra));
+        TimelineFeatures.Write(lake.Connection, sql.Timeline(item, exposures), table, sql.Windows, extra,
+            _options.CtrPrior * _options.CtrPriorStrength, _options.CtrPriorStrength, ct);
+        Trace?.Invoke($"timeline features {table}", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
     private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
@@ -303,71 +319,48 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             """;
     }
 
-    /// <summary>
-    /// zt_out (a view, written once by <see cref="WriteSamples"/>): zt_samples with point-in-time features, each computed only from events strictly before the sample's
-    /// time: user and item exposures/clicks/CTR per window, user–category affinity, recency, context, item attributes.
-    /// </summary>
-    public IEnumerable<string> Features(bool exposures)
-    {
-        var clickTypes = InList(o.ClickTypes);
-        var windows = o.FeatureWindowsHours.Order().ToList();
-        string Name(int h) => h % 24 == 0 ? (h / 24).ToString(CultureInfo.InvariantCulture) + "d" : h.ToString(CultureInfo.InvariantCulture) + "h";
-        string Frames(string key)
-        {
-            var sb = new StringBuilder();
-            foreach (var h in windows)
-            {
-                long w = h * MicrosPerHour;
-                sb.Append(CultureInfo.InvariantCulture, $"sum(x) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS exp_{Name(h)},\n  ");
-                sb.Append(CultureInfo.InvariantCulture, $"sum(c) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS click_{Name(h)},\n  ");
-            }
+    /// <summary>The feature windows, shortest first, with their column suffixes (<c>1h</c>, <c>1d</c>, <c>7d</c>).</summary>
+    public IReadOnlyList<FeatureWindow> Windows => o.FeatureWindowsHours.Order()
+        .Select(h => new FeatureWindow(h % 24 == 0 ? (h / 24).ToString(CultureInfo.InvariantCulture) + "d" : h.ToString(CultureInfo.InvariantCulture) + "h", h * MicrosPerHour))
+        .ToList();
 
-            return sb.ToString();
+    /// <summary>
+    /// The user (<paramref name="item"/> false) or item timeline for <see cref="TimelineFeatures"/>: every behaviour
+    /// event with its flags (exposure, click, action, event), the item's catalog events (items), and the samples as probe
+    /// rows — in exposure mode the exposures are themselves the probes — ordered by entity and time.
+    /// </summary>
+    public string Timeline(bool item, bool exposures)
+    {
+        var key = item ? "ik" : "uk";
+        var probe = exposures ? $" + CASE WHEN type = 'exposure' THEN {TimelineFeatures.Probe} ELSE 0 END" : "";
+        var sb = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"""
+            SELECT {key} AS k, t, (CASE WHEN type = 'exposure' THEN {TimelineFeatures.Exposure} ELSE {TimelineFeatures.Action} END
+                + CASE WHEN type IN {InList(o.ClickTypes)} THEN {TimelineFeatures.Click} ELSE 0 END + {TimelineFeatures.Event}{probe})::INTEGER AS f,
+              "offset" AS event_offset, 0 AS negative
+            FROM zt_ev
+            """));
+        if (item)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"\nUNION ALL SELECT ik, t, {TimelineFeatures.Event}, NULL, NULL FROM zt_cat");
         }
 
-        // In exposure mode the samples are events of the timeline themselves (probe = the exposure row): no union needed.
-        string Timeline(string key, string extraEvents) => exposures
-            ? $"""
-               SELECT {key}, t, 1 AS is_event, (type = 'exposure')::INTEGER AS probe, "offset" AS event_offset, 0 AS negative,
-                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
-               {extraEvents}
-               """
-            : $"""
-               SELECT {key}, t, 1 AS is_event, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative,
-                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
-               {extraEvents}
-               UNION ALL SELECT {key}, t, 0, 1, event_offset, negative, 0, 0, 0 FROM zt_samples
-               """;
-
-        string Select(string prefix) => string.Join(", ", windows.SelectMany(h => new[]
+        if (!exposures)
         {
-            $"coalesce(exp_{Name(h)}, 0)::BIGINT AS {prefix}_exp_{Name(h)}",
-            $"coalesce(click_{Name(h)}, 0)::BIGINT AS {prefix}_click_{Name(h)}",
-            $"(coalesce(click_{Name(h)}, 0) + {Num(o.CtrPrior * o.CtrPriorStrength)}) / (coalesce(exp_{Name(h)}, 0) + {Num(o.CtrPriorStrength)}) AS {prefix}_ctr_{Name(h)}",
-        }));
+            sb.Append(CultureInfo.InvariantCulture, $"\nUNION ALL SELECT {key}, t, {TimelineFeatures.Probe}, event_offset, negative::INTEGER FROM zt_samples");
+        }
 
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_uf AS
-            WITH tl AS ({Timeline("uk", "")}),
-            w AS (SELECT probe, event_offset, negative, t,
-              {Frames("uk")}sum(c) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS clicks_all,
-              max(CASE WHEN a = 1 THEN t END) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_action_t
-              FROM tl)
-            SELECT event_offset, negative, {Select("u")}, coalesce(clicks_all, 0)::BIGINT AS u_clicks_all,
-              (t - last_action_t) / 1e6 AS u_secs_since_last_action
-            FROM w WHERE probe = 1
-            """;
+        return sb.Append("\nORDER BY k, t").ToString();
+    }
 
-        const string catalog = "UNION ALL SELECT ik, t, 1, 0, NULL, NULL, 0, 0, 0 FROM zt_cat";
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_if AS
-            WITH tl AS ({Timeline("ik", catalog)}),
-            w AS (SELECT probe, event_offset, negative, t,
-              {Frames("ik")}min(CASE WHEN is_event = 1 THEN t END) OVER (PARTITION BY ik ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_t
-              FROM tl)
-            SELECT event_offset, negative, {Select("i")}, (t - first_t) / 1e6 AS i_secs_since_first_seen
-            FROM w WHERE probe = 1
-            """;
+    /// <summary>
+    /// zt_out (a view, written once by <see cref="WriteSamples"/>): zt_samples with point-in-time features, each computed only from events strictly before the sample's
+    /// time: user and item exposures/clicks/CTR per window (zt_uf, zt_if, written by <see cref="TimelineFeatures"/> before these
+    /// statements run), user–category affinity, recency, context, item attributes.
+    /// </summary>
+    public IEnumerable<string> Features()
+    {
+        var clickTypes = InList(o.ClickTypes);
+        var windows = Windows.Select(w => w.Name).ToList();
 
         // The item's catalog entry as of the sample (latest item event strictly before it).
         yield return """
@@ -391,8 +384,8 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         yield return "DROP TABLE zt_ev";
 
         var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
-        var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + Name(h))));
-        var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + Name(h))));
+        var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + h)));
+        var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + h)));
         yield return $"""
             CREATE OR REPLACE TEMP VIEW zt_out AS
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
