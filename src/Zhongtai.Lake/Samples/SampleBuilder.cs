@@ -150,8 +150,7 @@ public sealed class SampleBuilder
         Timed($"timeline features {table}", () =>
         {
             lake.Execute(TimelineFeatures.CreateTable(table, prefix, sql.Windows, extra));
-            TimelineFeatures.Write(lake.Connection, sql.Timeline(item, exposures), table, sql.Windows, extra,
-                _options.CtrPrior * _options.CtrPriorStrength, _options.CtrPriorStrength, ct);
+            TimelineFeatures.Write(lake.Connection, sql.Timeline(item, exposures), table, sql.Windows, extra, ct);
         });
     }
 
@@ -378,41 +377,42 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         var clickTypes = InList(o.ClickTypes);
         var windows = Windows.Select(w => w.Name).ToList();
 
-        // The item's catalog entry as of the sample (latest item event strictly before it).
-        yield return """
-            CREATE OR REPLACE TEMP TABLE zt_sc AS
-            SELECT s.event_offset, s.negative, s.uk, s.t, c.category, c.tags
-            FROM zt_samples s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t
-            """;
-
-        // User–category affinity: the share of the user's earlier clicks on items of the sample item's category.
+        // User–category affinity: the share of the user's earlier clicks on items of the sample item's category, and the
+        // item's catalog entry as of the sample (latest item event strictly before it), in one table.
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_af AS
             WITH clicks AS (
               SELECT k.uk, k.t, c.category FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {clickTypes}) k
               ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t),
-            tl AS (SELECT uk, coalesce(category, '') AS category, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c FROM clicks
-                   UNION ALL SELECT uk, coalesce(category, ''), t, 1, event_offset, negative, 0 FROM zt_sc)
-            SELECT event_offset, negative,
-              sum(c) OVER (PARTITION BY uk, category ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
+            sc AS (
+              SELECT s.event_offset, s.negative, s.uk, s.t, c.category, c.tags
+              FROM zt_samples s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t),
+            tl AS (SELECT uk, coalesce(category, '') AS ckey, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c,
+                     NULL::VARCHAR AS category, NULL::VARCHAR[] AS tags FROM clicks
+                   UNION ALL SELECT uk, coalesce(category, ''), t, 1, event_offset, negative, 0, category, tags FROM sc)
+            SELECT event_offset, negative, category, tags,
+              sum(c) OVER (PARTITION BY uk, ckey ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
             FROM tl QUALIFY probe = 1
             """;
         yield return "DROP TABLE zt_ev";
 
         var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
-        var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + h)));
-        var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + h)));
+        // Counts are stored as INTEGER (narrower join build sides); the CTRs are derived here.
+        string Cols(string alias, string p) => string.Join(", ", windows.Select(h =>
+            $"{alias}.{p}_exp_{h}::BIGINT AS {p}_exp_{h}, {alias}.{p}_click_{h}::BIGINT AS {p}_click_{h}, " +
+            $"({alias}.{p}_click_{h} + {Num(o.CtrPrior * o.CtrPriorStrength)}) / ({alias}.{p}_exp_{h} + {Num(o.CtrPriorStrength)}) AS {p}_ctr_{h}"));
+        var uCols = Cols("uf", "u");
+        var iCols = Cols("f", "i");
         yield return $"""
             CREATE OR REPLACE TEMP VIEW zt_out AS
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
               (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
               s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
-              sc.category, sc.tags,
-              {uCols}, uf.u_clicks_all, uf.u_secs_since_last_action,
+              af.category, af.tags,
+              {uCols}, uf.u_clicks_all::BIGINT AS u_clicks_all, uf.u_secs_since_last_action,
               {iCols}, f.i_secs_since_first_seen,
               CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
             FROM zt_samples s
-            JOIN zt_sc sc USING (event_offset, negative)
             JOIN zt_uf uf USING (event_offset, negative)
             JOIN zt_if f USING (event_offset, negative)
             JOIN zt_af af USING (event_offset, negative)
@@ -471,7 +471,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
 
     public static IEnumerable<string> Cleanup()
     {
-        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_hist", "zt_sess", "zt_rneg" })
+        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_af", "zt_hist", "zt_sess", "zt_rneg" })
         {
             yield return "DROP TABLE IF EXISTS " + t;
         }

@@ -37,7 +37,7 @@ internal static class TimelineFeatures
     /// <summary>What the pass writes after the per-window counters.</summary>
     public enum Extra
     {
-        /// <summary><c>{p}_clicks_all BIGINT, {p}_secs_since_last_action DOUBLE</c> (users).</summary>
+        /// <summary><c>{p}_clicks_all INTEGER, {p}_secs_since_last_action DOUBLE</c> (users).</summary>
         ClicksAllAndLastAction,
 
         /// <summary><c>{p}_secs_since_first_seen DOUBLE</c> (items).</summary>
@@ -50,11 +50,11 @@ internal static class TimelineFeatures
         var sb = new StringBuilder($"CREATE OR REPLACE TABLE {table} (event_offset BIGINT, negative INTEGER");
         foreach (var w in windows)
         {
-            sb.Append(CultureInfo.InvariantCulture, $", {prefix}_exp_{w.Name} BIGINT, {prefix}_click_{w.Name} BIGINT, {prefix}_ctr_{w.Name} DOUBLE");
+            sb.Append(CultureInfo.InvariantCulture, $", {prefix}_exp_{w.Name} INTEGER, {prefix}_click_{w.Name} INTEGER");
         }
 
         sb.Append(extra == Extra.ClicksAllAndLastAction
-            ? $", {prefix}_clicks_all BIGINT, {prefix}_secs_since_last_action DOUBLE)"
+            ? $", {prefix}_clicks_all INTEGER, {prefix}_secs_since_last_action DOUBLE)"
             : $", {prefix}_secs_since_first_seen DOUBLE)");
         return sb.ToString();
     }
@@ -64,10 +64,7 @@ internal static class TimelineFeatures
     /// <c>f INTEGER</c> flags, <c>event_offset BIGINT</c>, <c>negative INTEGER</c>; ordered by <c>k, t</c>) and appends
     /// one row per probe to <paramref name="table"/> (created by <see cref="CreateTable"/>). Returns the rows written.
     /// </summary>
-    /// <param name="ctrPriorClicks">CTR smoothing: prior × strength, added to the clicks.</param>
-    /// <param name="ctrStrength">CTR smoothing: strength, added to the exposures.</param>
-    public static long Write(DuckDBConnection connection, string timelineSql, string table, IReadOnlyList<FeatureWindow> windows, Extra extra,
-        double ctrPriorClicks, double ctrStrength, CancellationToken ct)
+    public static long Write(DuckDBConnection connection, string timelineSql, string table, IReadOnlyList<FeatureWindow> windows, Extra extra, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(connection);
         using var writer = connection.Duplicate();
@@ -92,7 +89,7 @@ internal static class TimelineFeatures
             if (any && k != key)
             {
                 ct.ThrowIfCancellationRequested();
-                written += buffer.Flush(appender, windows, extra, ctrPriorClicks, ctrStrength);
+                written += buffer.Flush(appender, windows, extra);
             }
 
             any = true;
@@ -100,7 +97,7 @@ internal static class TimelineFeatures
             buffer.Add(reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? 0 : reader.GetInt64(3), reader.IsDBNull(4) ? 0 : reader.GetInt32(4));
         }
 
-        written += buffer.Flush(appender, windows, extra, ctrPriorClicks, ctrStrength);
+        written += buffer.Flush(appender, windows, extra);
         appender.Close();
         return written;
     }
@@ -136,7 +133,7 @@ internal static class TimelineFeatures
             _n++;
         }
 
-        public long Flush(DuckDBAppender appender, IReadOnlyList<FeatureWindow> windows, Extra extra, double ctrPriorClicks, double ctrStrength)
+        public long Flush(DuckDBAppender appender, IReadOnlyList<FeatureWindow> windows, Extra extra)
         {
             int n = _n;
             _n = 0;
@@ -187,14 +184,12 @@ internal static class TimelineFeatures
                         }
 
                         _lo[w] = lo;
-                        long exp = _exp[g] - _exp[lo];
-                        long click = _click[g] - _click[lo];
-                        row.AppendValue(exp).AppendValue(click).AppendValue((click + ctrPriorClicks) / (exp + ctrStrength));
+                        row.AppendValue(_exp[g] - _exp[lo]).AppendValue(_click[g] - _click[lo]);
                     }
 
                     if (extra == Extra.ClicksAllAndLastAction)
                     {
-                        row.AppendValue((long)_click[g]);
+                        row.AppendValue(_click[g]);
                         if (lastAction == long.MinValue)
                         {
                             row.AppendNullValue();
