@@ -63,6 +63,12 @@ public sealed class SampleBuilder
             Run(lake, exposures ? sql.ExposureSamples() : sql.RatingSamples(), ct);
             WriteTimeline(lake, sql, item: false, exposures, ct);
             WriteTimeline(lake, sql, item: true, exposures, ct);
+            // User–category affinity: the user's earlier clicks on items of the sample item's category (zt_af.c_clicks_all).
+            Timed("timeline features zt_af", () =>
+            {
+                lake.Execute(TimelineFeatures.CreateTable("zt_af", "c", [], TimelineFeatures.Extra.ClicksAll));
+                TimelineFeatures.Write(lake.Connection, sql.CategoryTimeline(), "zt_af", [], TimelineFeatures.Extra.ClicksAll, ct);
+            });
             Run(lake, sql.Features(), ct);
             Run(lake, sql.WriteSamples(outputFile), ct);
             var counts = lake.Rows($"SELECT count(*), count(*) FILTER (WHERE label = 1) FROM read_parquet({SampleSql.Literal(outputFile)})")[0];
@@ -277,11 +283,13 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"{Num(o.ActionWeights[t])} * coalesce(l.{Ident("act_" + t)}, 0)"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
+            {WithCatalog($"""
             SELECT e."offset" AS event_offset, 0 AS negative, e.user_id, e.item_id, e.ts, e.t, e.scene, e.position, e.request_id, e.device, e.uk, e.ik,
               {string.Join(", ", actCols)},
               ({weight})::DOUBLE AS weight
             FROM zt_src e LEFT JOIN zt_lbl l ON l.exp_offset = e."offset"
             WHERE e.type = 'exposure'
+            """)}
             """;
         yield return "DROP TABLE zt_attr";
         yield return "DROP TABLE zt_lbl";
@@ -310,6 +318,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"(p.type = {Literal(t)})::INTEGER AS {Ident("act_" + t)}"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
+            {WithCatalog($"""
             SELECT p."offset" AS event_offset, 0 AS negative, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, p.uk, p.ik,
               {posCols}, p.weight
             FROM zt_pos p
@@ -319,10 +328,30 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
                   FROM zt_pos p, range(1, {o.NegativesPerPositive + 1}) r(k)) d
             ASOF JOIN zt_cdf c ON d.u < c.cum
             WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.uk = d.uk AND x.ik = c.ik)
+            """)}
             """;
         yield return "DROP TABLE zt_pos";
         yield return "DROP TABLE zt_cdf";
     }
+
+    /// <summary>The samples of <paramref name="select"/> with the item's catalog entry (category, tags) as of the sample: the latest item event strictly before it.</summary>
+    private static string WithCatalog(string select) => $"""
+        SELECT s.*, c.category, c.tags FROM (
+        {select}
+        ) s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t
+        """;
+
+    /// <summary>
+    /// The user–category timeline for <see cref="TimelineFeatures"/>: the user's clicks keyed by (user, the clicked item's
+    /// category as of the click) and the samples keyed by (user, the sample item's category), so that a sample's clicks
+    /// before it are the user's earlier clicks on items of its category.
+    /// </summary>
+    public string CategoryTimeline() => string.Create(CultureInfo.InvariantCulture, $"""
+        SELECT hash(k.uk, coalesce(c.category, '')) AS k, k.t, {TimelineFeatures.Click} AS f, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative
+        FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {InList(o.ClickTypes)}) k ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t
+        UNION ALL SELECT hash(uk, coalesce(category, '')), t, {TimelineFeatures.Probe}, event_offset, negative::INTEGER FROM zt_samples
+        ORDER BY k, t
+        """);
 
     /// <summary>zt_cdf(item_id, cum): the cumulative distribution of popularity^exponent over items, in item id order.</summary>
     private IEnumerable<string> PopularityCdf(string positives)
@@ -377,23 +406,6 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
         var clickTypes = InList(o.ClickTypes);
         var windows = Windows.Select(w => w.Name).ToList();
 
-        // User–category affinity: the share of the user's earlier clicks on items of the sample item's category, and the
-        // item's catalog entry as of the sample (latest item event strictly before it), in one table.
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_af AS
-            WITH clicks AS (
-              SELECT k.uk, k.t, c.category FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {clickTypes}) k
-              ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t),
-            sc AS (
-              SELECT s.event_offset, s.negative, s.uk, s.t, c.category, c.tags
-              FROM zt_samples s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t),
-            tl AS (SELECT uk, coalesce(category, '') AS ckey, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c,
-                     NULL::VARCHAR AS category, NULL::VARCHAR[] AS tags FROM clicks
-                   UNION ALL SELECT uk, coalesce(category, ''), t, 1, event_offset, negative, 0, category, tags FROM sc)
-            SELECT event_offset, negative, category, tags,
-              sum(c) OVER (PARTITION BY uk, ckey ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
-            FROM tl QUALIFY probe = 1
-            """;
         yield return "DROP TABLE zt_ev";
 
         var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
@@ -408,10 +420,10 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
               (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
               s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
-              af.category, af.tags,
+              s.category, s.tags,
               {uCols}, uf.u_clicks_all::BIGINT AS u_clicks_all, uf.u_secs_since_last_action,
               {iCols}, f.i_secs_since_first_seen,
-              CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
+              CASE WHEN uf.u_clicks_all > 0 THEN af.c_clicks_all / uf.u_clicks_all ELSE 0 END AS u_category_affinity
             FROM zt_samples s
             JOIN zt_uf uf USING (event_offset, negative)
             JOIN zt_if f USING (event_offset, negative)

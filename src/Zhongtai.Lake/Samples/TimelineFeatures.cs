@@ -42,6 +42,9 @@ internal static class TimelineFeatures
 
         /// <summary><c>{p}_secs_since_first_seen DOUBLE</c> (items).</summary>
         FirstSeen,
+
+        /// <summary><c>{p}_clicks_all INTEGER</c> (user–category pairs).</summary>
+        ClicksAll,
     }
 
     /// <summary>The CREATE TABLE statement of the output table.</summary>
@@ -53,9 +56,12 @@ internal static class TimelineFeatures
             sb.Append(CultureInfo.InvariantCulture, $", {prefix}_exp_{w.Name} INTEGER, {prefix}_click_{w.Name} INTEGER");
         }
 
-        sb.Append(extra == Extra.ClicksAllAndLastAction
-            ? $", {prefix}_clicks_all INTEGER, {prefix}_secs_since_last_action DOUBLE)"
-            : $", {prefix}_secs_since_first_seen DOUBLE)");
+        sb.Append(extra switch
+        {
+            Extra.ClicksAllAndLastAction => $", {prefix}_clicks_all INTEGER, {prefix}_secs_since_last_action DOUBLE)",
+            Extra.ClicksAll => $", {prefix}_clicks_all INTEGER)",
+            _ => $", {prefix}_secs_since_first_seen DOUBLE)",
+        });
         return sb.ToString();
     }
 
@@ -187,7 +193,11 @@ internal static class TimelineFeatures
                         row.AppendValue(_exp[g] - _exp[lo]).AppendValue(_click[g] - _click[lo]);
                     }
 
-                    if (extra == Extra.ClicksAllAndLastAction)
+                    if (extra == Extra.ClicksAll)
+                    {
+                        row.AppendValue(_click[g]);
+                    }
+                    else if (extra == Extra.ClicksAllAndLastAction)
                     {
                         row.AppendValue(_click[g]);
                         if (lastAction == long.MinValue)
