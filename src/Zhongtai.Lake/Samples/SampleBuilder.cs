@@ -51,6 +51,9 @@ public sealed class SampleBuilder
     {
         ArgumentNullException.ThrowIfNull(lake);
         var sql = new SampleSql(_options, quarantineFile);
+        // The output is written with ORDER BY, so the intermediate tables need not keep insertion order (cheaper, less memory).
+        bool preserveOrder = lake.Scalar<bool>("SELECT current_setting('preserve_insertion_order')");
+        lake.Execute("SET preserve_insertion_order = false");
         try
         {
             Run(lake, sql.BaseEvents(), ct);
@@ -58,7 +61,15 @@ public sealed class SampleBuilder
             long quarantined = quarantineFile is null ? 0 : lake.Scalar<long>(sql.QuarantinedCount());
             bool exposures = lake.Scalar<long>("SELECT count(*) FROM zt_ev WHERE type = 'exposure'") > 0;
             Run(lake, exposures ? sql.ExposureSamples() : sql.RatingSamples(), ct);
-            Run(lake, sql.Features(exposures), ct);
+            WriteTimeline(lake, sql, item: false, exposures, ct);
+            WriteTimeline(lake, sql, item: true, exposures, ct);
+            // User–category affinity: the user's earlier clicks on items of the sample item's category (zt_af.c_clicks_all).
+            Timed("timeline features zt_af", () =>
+            {
+                lake.Execute(TimelineFeatures.CreateTable("zt_af", "c", [], TimelineFeatures.Extra.ClicksAll));
+                TimelineFeatures.Write(lake.Connection, sql.CategoryTimeline(), "zt_af", [], TimelineFeatures.Extra.ClicksAll, ct);
+            });
+            Run(lake, sql.Features(), ct);
             Run(lake, sql.WriteSamples(outputFile), ct);
             var counts = lake.Rows($"SELECT count(*), count(*) FILTER (WHERE label = 1) FROM read_parquet({SampleSql.Literal(outputFile)})")[0];
             var (rows, positives) = (Convert.ToInt64(counts[0], CultureInfo.InvariantCulture), Convert.ToInt64(counts[1], CultureInfo.InvariantCulture));
@@ -67,6 +78,7 @@ public sealed class SampleBuilder
         finally
         {
             Run(lake, SampleSql.Cleanup(), CancellationToken.None);
+            lake.Execute(preserveOrder ? "SET preserve_insertion_order = true" : "SET preserve_insertion_order = false");
         }
     }
 
@@ -134,6 +146,20 @@ public sealed class SampleBuilder
         return new SplitResult(counts[0], counts[1], counts[2], FromMicros(trainEnd), FromMicros(Math.Min(validationEnd, max + 1)));
     }
 
+    /// <summary>zt_uf (users) or zt_if (items): the window counters, CTRs and recency of every sample, from one pass over the timeline.</summary>
+    private void WriteTimeline(LakeQuery lake, SampleSql sql, bool item, bool exposures, CancellationToken ct)
+    {
+        var (table, prefix, extra) = item
+            ? ("zt_if", "i", TimelineFeatures.Extra.FirstSeen)
+            : ("zt_uf", "u", TimelineFeatures.Extra.ClicksAllAndLastAction);
+        ct.ThrowIfCancellationRequested();
+        Timed($"timeline features {table}", () =>
+        {
+            lake.Execute(TimelineFeatures.CreateTable(table, prefix, sql.Windows, extra));
+            TimelineFeatures.Write(lake.Connection, sql.Timeline(item, exposures), table, sql.Windows, extra, ct);
+        });
+    }
+
     private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
 
     private static DateTimeOffset FromMicros(long us) => new(DateTime.UnixEpoch.Ticks + us * 10, TimeSpan.Zero);
@@ -143,15 +169,26 @@ public sealed class SampleBuilder
         foreach (var statement in statements)
         {
             ct.ThrowIfCancellationRequested();
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            lake.Execute(statement);
-            if (Trace is { } trace)
-            {
-                var line = statement.AsSpan().TrimStart();
-                int nl = line.IndexOf('\n');
-                trace((nl < 0 ? line : line[..nl]).ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
-            }
+            var line = statement.AsSpan().TrimStart();
+            int nl = line.IndexOf('\n');
+            Timed((nl < 0 ? line : line[..nl]).ToString(), () => lake.Execute(statement));
         }
+    }
+
+    /// <summary>Runs <paramref name="action"/> and reports its wall seconds to <see cref="Trace"/>, with the process's CPU seconds (DuckDB's threads included) in the text.</summary>
+    private void Timed(string what, Action action)
+    {
+        if (Trace is not { } trace)
+        {
+            action();
+            return;
+        }
+
+        var cpu = Environment.CpuUsage.TotalTime;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        action();
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        trace(string.Create(CultureInfo.InvariantCulture, $"[cpu {(Environment.CpuUsage.TotalTime - cpu).TotalSeconds,6:F2} s] {what}"), seconds);
     }
 }
 
@@ -246,11 +283,13 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"{Num(o.ActionWeights[t])} * coalesce(l.{Ident("act_" + t)}, 0)"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
+            {WithCatalog($"""
             SELECT e."offset" AS event_offset, 0 AS negative, e.user_id, e.item_id, e.ts, e.t, e.scene, e.position, e.request_id, e.device, e.uk, e.ik,
               {string.Join(", ", actCols)},
               ({weight})::DOUBLE AS weight
             FROM zt_src e LEFT JOIN zt_lbl l ON l.exp_offset = e."offset"
             WHERE e.type = 'exposure'
+            """)}
             """;
         yield return "DROP TABLE zt_attr";
         yield return "DROP TABLE zt_lbl";
@@ -279,6 +318,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             : $"(p.type = {Literal(t)})::INTEGER AS {Ident("act_" + t)}"));
         yield return $"""
             CREATE OR REPLACE TEMP TABLE zt_samples AS
+            {WithCatalog($"""
             SELECT p."offset" AS event_offset, 0 AS negative, p.user_id, p.item_id, p.ts, p.t, p.scene, p.position, p.request_id, p.device, p.uk, p.ik,
               {posCols}, p.weight
             FROM zt_pos p
@@ -288,10 +328,30 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
                   FROM zt_pos p, range(1, {o.NegativesPerPositive + 1}) r(k)) d
             ASOF JOIN zt_cdf c ON d.u < c.cum
             WHERE NOT EXISTS (SELECT 1 FROM zt_pos x WHERE x.uk = d.uk AND x.ik = c.ik)
+            """)}
             """;
         yield return "DROP TABLE zt_pos";
         yield return "DROP TABLE zt_cdf";
     }
+
+    /// <summary>The samples of <paramref name="select"/> with the item's catalog entry (category, tags) as of the sample: the latest item event strictly before it.</summary>
+    private static string WithCatalog(string select) => $"""
+        SELECT s.*, c.category, c.tags FROM (
+        {select}
+        ) s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t
+        """;
+
+    /// <summary>
+    /// The user–category timeline for <see cref="TimelineFeatures"/>: the user's clicks keyed by (user, the clicked item's
+    /// category as of the click) and the samples keyed by (user, the sample item's category), so that a sample's clicks
+    /// before it are the user's earlier clicks on items of its category.
+    /// </summary>
+    public string CategoryTimeline() => string.Create(CultureInfo.InvariantCulture, $"""
+        SELECT hash(k.uk, coalesce(c.category, '')) AS k, k.t, {TimelineFeatures.Click} AS f, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative
+        FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {InList(o.ClickTypes)}) k ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t
+        UNION ALL SELECT hash(uk, coalesce(category, '')), t, {TimelineFeatures.Probe}, event_offset, negative::INTEGER FROM zt_samples
+        ORDER BY k, t
+        """);
 
     /// <summary>zt_cdf(item_id, cum): the cumulative distribution of popularity^exponent over items, in item id order.</summary>
     private IEnumerable<string> PopularityCdf(string positives)
@@ -303,107 +363,68 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
             """;
     }
 
-    /// <summary>
-    /// zt_out (a view, written once by <see cref="WriteSamples"/>): zt_samples with point-in-time features, each computed only from events strictly before the sample's
-    /// time: user and item exposures/clicks/CTR per window, user–category affinity, recency, context, item attributes.
-    /// </summary>
-    public IEnumerable<string> Features(bool exposures)
-    {
-        var clickTypes = InList(o.ClickTypes);
-        var windows = o.FeatureWindowsHours.Order().ToList();
-        string Name(int h) => h % 24 == 0 ? (h / 24).ToString(CultureInfo.InvariantCulture) + "d" : h.ToString(CultureInfo.InvariantCulture) + "h";
-        string Frames(string key)
-        {
-            var sb = new StringBuilder();
-            foreach (var h in windows)
-            {
-                long w = h * MicrosPerHour;
-                sb.Append(CultureInfo.InvariantCulture, $"sum(x) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS exp_{Name(h)},\n  ");
-                sb.Append(CultureInfo.InvariantCulture, $"sum(c) OVER (PARTITION BY {key} ORDER BY t RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING) AS click_{Name(h)},\n  ");
-            }
+    /// <summary>The feature windows, shortest first, with their column suffixes (<c>1h</c>, <c>1d</c>, <c>7d</c>).</summary>
+    public IReadOnlyList<FeatureWindow> Windows => o.FeatureWindowsHours.Order()
+        .Select(h => new FeatureWindow(h % 24 == 0 ? (h / 24).ToString(CultureInfo.InvariantCulture) + "d" : h.ToString(CultureInfo.InvariantCulture) + "h", h * MicrosPerHour))
+        .ToList();
 
-            return sb.ToString();
+    /// <summary>
+    /// The user (<paramref name="item"/> false) or item timeline for <see cref="TimelineFeatures"/>: every behaviour
+    /// event with its flags (exposure, click, action, event), the item's catalog events (items), and the samples as probe
+    /// rows — in exposure mode the exposures are themselves the probes — ordered by entity and time.
+    /// </summary>
+    public string Timeline(bool item, bool exposures)
+    {
+        var key = item ? "ik" : "uk";
+        var probe = exposures ? $" + CASE WHEN type = 'exposure' THEN {TimelineFeatures.Probe} ELSE 0 END" : "";
+        var sb = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"""
+            SELECT {key} AS k, t, (CASE WHEN type = 'exposure' THEN {TimelineFeatures.Exposure} ELSE {TimelineFeatures.Action} END
+                + CASE WHEN type IN {InList(o.ClickTypes)} THEN {TimelineFeatures.Click} ELSE 0 END + {TimelineFeatures.Event}{probe})::INTEGER AS f,
+              "offset" AS event_offset, 0 AS negative
+            FROM zt_ev
+            """));
+        if (item)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"\nUNION ALL SELECT ik, t, {TimelineFeatures.Event}, NULL, NULL FROM zt_cat");
         }
 
-        // In exposure mode the samples are events of the timeline themselves (probe = the exposure row): no union needed.
-        string Timeline(string key, string extraEvents) => exposures
-            ? $"""
-               SELECT {key}, t, 1 AS is_event, (type = 'exposure')::INTEGER AS probe, "offset" AS event_offset, 0 AS negative,
-                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
-               {extraEvents}
-               """
-            : $"""
-               SELECT {key}, t, 1 AS is_event, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative,
-                 (type = 'exposure')::INTEGER AS x, (type IN {clickTypes})::INTEGER AS c, (type <> 'exposure')::INTEGER AS a FROM zt_ev
-               {extraEvents}
-               UNION ALL SELECT {key}, t, 0, 1, event_offset, negative, 0, 0, 0 FROM zt_samples
-               """;
-
-        string Select(string prefix) => string.Join(", ", windows.SelectMany(h => new[]
+        if (!exposures)
         {
-            $"coalesce(exp_{Name(h)}, 0)::BIGINT AS {prefix}_exp_{Name(h)}",
-            $"coalesce(click_{Name(h)}, 0)::BIGINT AS {prefix}_click_{Name(h)}",
-            $"(coalesce(click_{Name(h)}, 0) + {Num(o.CtrPrior * o.CtrPriorStrength)}) / (coalesce(exp_{Name(h)}, 0) + {Num(o.CtrPriorStrength)}) AS {prefix}_ctr_{Name(h)}",
-        }));
+            sb.Append(CultureInfo.InvariantCulture, $"\nUNION ALL SELECT {key}, t, {TimelineFeatures.Probe}, event_offset, negative::INTEGER FROM zt_samples");
+        }
 
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_uf AS
-            WITH tl AS ({Timeline("uk", "")}),
-            w AS (SELECT probe, event_offset, negative, t,
-              {Frames("uk")}sum(c) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS clicks_all,
-              max(CASE WHEN a = 1 THEN t END) OVER (PARTITION BY uk ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_action_t
-              FROM tl)
-            SELECT event_offset, negative, {Select("u")}, coalesce(clicks_all, 0)::BIGINT AS u_clicks_all,
-              (t - last_action_t) / 1e6 AS u_secs_since_last_action
-            FROM w WHERE probe = 1
-            """;
+        return sb.Append("\nORDER BY k, t").ToString();
+    }
 
-        const string catalog = "UNION ALL SELECT ik, t, 1, 0, NULL, NULL, 0, 0, 0 FROM zt_cat";
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_if AS
-            WITH tl AS ({Timeline("ik", catalog)}),
-            w AS (SELECT probe, event_offset, negative, t,
-              {Frames("ik")}min(CASE WHEN is_event = 1 THEN t END) OVER (PARTITION BY ik ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_t
-              FROM tl)
-            SELECT event_offset, negative, {Select("i")}, (t - first_t) / 1e6 AS i_secs_since_first_seen
-            FROM w WHERE probe = 1
-            """;
+    /// <summary>
+    /// zt_out (a view, written once by <see cref="WriteSamples"/>): zt_samples with point-in-time features, each computed only from events strictly before the sample's
+    /// time: user and item exposures/clicks/CTR per window (zt_uf, zt_if, written by <see cref="TimelineFeatures"/> before these
+    /// statements run), user–category affinity, recency, context, item attributes.
+    /// </summary>
+    public IEnumerable<string> Features()
+    {
+        var clickTypes = InList(o.ClickTypes);
+        var windows = Windows.Select(w => w.Name).ToList();
 
-        // The item's catalog entry as of the sample (latest item event strictly before it).
-        yield return """
-            CREATE OR REPLACE TEMP TABLE zt_sc AS
-            SELECT s.event_offset, s.negative, s.uk, s.t, c.category, c.tags
-            FROM zt_samples s ASOF LEFT JOIN (SELECT ik, t, category, tags FROM zt_cat) c ON s.ik = c.ik AND s.t > c.t
-            """;
-
-        // User–category affinity: the share of the user's earlier clicks on items of the sample item's category.
-        yield return $"""
-            CREATE OR REPLACE TEMP TABLE zt_af AS
-            WITH clicks AS (
-              SELECT k.uk, k.t, c.category FROM (SELECT uk, ik, t FROM zt_ev WHERE type IN {clickTypes}) k
-              ASOF LEFT JOIN zt_cat c ON k.ik = c.ik AND k.t >= c.t),
-            tl AS (SELECT uk, coalesce(category, '') AS category, t, 0 AS probe, NULL::BIGINT AS event_offset, NULL::INTEGER AS negative, 1 AS c FROM clicks
-                   UNION ALL SELECT uk, coalesce(category, ''), t, 1, event_offset, negative, 0 FROM zt_sc)
-            SELECT event_offset, negative,
-              sum(c) OVER (PARTITION BY uk, category ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)::BIGINT AS cat_clicks
-            FROM tl QUALIFY probe = 1
-            """;
         yield return "DROP TABLE zt_ev";
 
         var actCols = string.Join(", ", ActionTypes.Select(t => t == EventTypes.Dwell ? "s.act_dwell, s.dwell_seconds" : "s." + Ident("act_" + t)));
-        var uCols = string.Join(", ", windows.SelectMany(h => new[] { "u_exp_", "u_click_", "u_ctr_" }.Select(p => "uf." + p + Name(h))));
-        var iCols = string.Join(", ", windows.SelectMany(h => new[] { "i_exp_", "i_click_", "i_ctr_" }.Select(p => "f." + p + Name(h))));
+        // Counts are stored as INTEGER (narrower join build sides); the CTRs are derived here.
+        string Cols(string alias, string p) => string.Join(", ", windows.Select(h =>
+            $"{alias}.{p}_exp_{h}::BIGINT AS {p}_exp_{h}, {alias}.{p}_click_{h}::BIGINT AS {p}_click_{h}, " +
+            $"({alias}.{p}_click_{h} + {Num(o.CtrPrior * o.CtrPriorStrength)}) / ({alias}.{p}_exp_{h} + {Num(o.CtrPriorStrength)}) AS {p}_ctr_{h}"));
+        var uCols = Cols("uf", "u");
+        var iCols = Cols("f", "i");
         yield return $"""
             CREATE OR REPLACE TEMP VIEW zt_out AS
             SELECT s.event_offset, s.negative, s.user_id, s.item_id, s.ts,
               (s.weight > 0)::INTEGER AS label, s.weight, {actCols},
               s.scene, s.position, s.device, ((s.t // {MicrosPerHour}) % 24)::INTEGER AS hour_of_day,
-              sc.category, sc.tags,
-              {uCols}, uf.u_clicks_all, uf.u_secs_since_last_action,
+              s.category, s.tags,
+              {uCols}, uf.u_clicks_all::BIGINT AS u_clicks_all, uf.u_secs_since_last_action,
               {iCols}, f.i_secs_since_first_seen,
-              CASE WHEN uf.u_clicks_all > 0 THEN coalesce(af.cat_clicks, 0) / uf.u_clicks_all ELSE 0 END AS u_category_affinity
+              CASE WHEN uf.u_clicks_all > 0 THEN af.c_clicks_all / uf.u_clicks_all ELSE 0 END AS u_category_affinity
             FROM zt_samples s
-            JOIN zt_sc sc USING (event_offset, negative)
             JOIN zt_uf uf USING (event_offset, negative)
             JOIN zt_if f USING (event_offset, negative)
             JOIN zt_af af USING (event_offset, negative)
@@ -462,7 +483,7 @@ internal sealed class SampleSql(SampleOptions o, string? quarantineFile)
 
     public static IEnumerable<string> Cleanup()
     {
-        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_sc", "zt_af", "zt_hist", "zt_sess", "zt_rneg" })
+        foreach (var t in new[] { "zt_attr", "zt_lbl", "zt_samples", "zt_pos", "zt_cdf", "zt_uf", "zt_if", "zt_af", "zt_hist", "zt_sess", "zt_rneg" })
         {
             yield return "DROP TABLE IF EXISTS " + t;
         }
