@@ -20,7 +20,7 @@ internal static class RecallTuning
             var seeds = opts.GetValueOrDefault("val-seeds", "7").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
             var vals = seeds.Select(seed => new EvalProtocol { TestRatio = 0.25, Seed = seed }.Split(outer.Train)).ToArray();
             Console.WriteLine($"## {name} validation (train of the test split, re-split 0.25 with seeds {string.Join(",", seeds)}; mean over seeds)");
-            foreach (var (model, label, settings) in Grid(only))
+            foreach (var (model, label, settings) in Grid(only, opts))
             {
                 var rs = vals.Select(val => RecallEvaluation.TrainAndEvaluate(model, val, "validation", k, settings)).ToArray();
                 var each = string.Join(" ", rs.Select(r => r.Ndcg.ToString("F4", CultureInfo.InvariantCulture)));
@@ -31,8 +31,11 @@ internal static class RecallTuning
         return 0;
     }
 
-    private static IEnumerable<(string Model, string Label, RecallModelSettings Settings)> Grid(string only)
+    private static IEnumerable<(string Model, string Label, RecallModelSettings Settings)> Grid(string only, Dictionary<string, string> opts)
     {
+        IEnumerable<double> Doubles(string key, string fallback) =>
+            opts.GetValueOrDefault(key, fallback).Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture));
+
         bool Want(string m) => only == "all" || only.Split(',').Contains(m);
         if (Want("ease"))
         {
@@ -56,6 +59,37 @@ internal static class RecallTuning
                     s.BlendWeights.Clear();
                     s.BlendWeights[other] = w;
                     yield return ("ease+" + other, $"weight={w}", s);
+                }
+            }
+        }
+
+        if (Want("rp3beta"))
+        {
+            foreach (double a in Doubles("rp3-alpha", "0.6,0.8,1.0"))
+            {
+                foreach (double b in Doubles("rp3-beta", "0.2,0.3,0.4"))
+                {
+                    foreach (int n in Doubles("rp3-n", "100,200").Select(x => (int)x))
+                    {
+                        yield return ("rp3beta", $"alpha={a} beta={b} N={n}", new RecallModelSettings { Rp3Beta = new Rp3BetaOptions { Alpha = a, Beta = b, NeighborCount = n } });
+                    }
+                }
+            }
+        }
+
+        if (Want("blend3"))
+        {
+            // ease + als + third: ALS weight and the third model's weight (EASE weighs 1).
+            string third = opts.GetValueOrDefault("third", "rp3beta");
+            foreach (double wa in Doubles("w-als", "3,5"))
+            {
+                foreach (double wt in Doubles("w-third", "0.5,1,2"))
+                {
+                    var s = new RecallModelSettings();
+                    s.BlendWeights.Clear();
+                    s.BlendWeights["als"] = wa;
+                    s.BlendWeights[third] = wt;
+                    yield return ("ease+als+" + third, $"als={wa} {third}={wt}", s);
                 }
             }
         }

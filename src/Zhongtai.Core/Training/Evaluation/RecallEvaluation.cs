@@ -13,6 +13,7 @@ public sealed class RecallModelSettings
     public EaseOptions Ease { get; set; } = new();
     public Item2VecOptions Item2Vec { get; set; } = new();
     public DeepWalkOptions DeepWalk { get; set; } = new();
+    public Rp3BetaOptions Rp3Beta { get; set; } = new();
 
     /// <summary>
     /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 5, the weight of
@@ -21,11 +22,11 @@ public sealed class RecallModelSettings
     public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 5 };
 }
 
-/// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk</c>.</summary>
+/// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk, rp3beta</c>.</summary>
 public static class RecallModelFactory
 {
     /// <summary>Every single-model name <see cref="Train"/> accepts; join names with '+' for a <see cref="BlendModel"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["pop", "itemcf", "als", "bpr", "ease", "item2vec", "deepwalk"];
+    public static IReadOnlyList<string> Names { get; } = ["pop", "itemcf", "als", "bpr", "ease", "item2vec", "deepwalk", "rp3beta"];
 
     /// <summary>
     /// Trains the model called <paramref name="name"/> on <paramref name="train"/>; <paramref name="previous"/> (same kind)
@@ -52,6 +53,7 @@ public static class RecallModelFactory
             "EASE" => EaseModel.Train(train, settings.Ease, previous as EaseModel, cancellationToken),
             "ITEM2VEC" => Item2Vec.Train(train, settings.Item2Vec, previous as SkipGramItemModel, cancellationToken),
             "DEEPWALK" => DeepWalk.Train(train, settings.DeepWalk, previous as SkipGramItemModel, cancellationToken),
+            "RP3BETA" => Rp3BetaModel.Train(train, settings.Rp3Beta, cancellationToken),
             _ => throw new ArgumentException($"Unknown recall model '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
         };
     }
