@@ -36,6 +36,25 @@ internal static class RecallTuning
         IEnumerable<double> Doubles(string key, string fallback) =>
             opts.GetValueOrDefault(key, fallback).Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture));
 
+        // ALS grid from --als-f, --als-reg, --als-alpha, --als-iters (each defaults to the AlsOptions default alone).
+        IEnumerable<(string Label, AlsOptions Als)> AlsGrid()
+        {
+            var d = new AlsOptions();
+            foreach (double f in Doubles("als-f", d.Factors.ToString(CultureInfo.InvariantCulture)))
+            {
+                foreach (double reg in Doubles("als-reg", d.Regularization.ToString(CultureInfo.InvariantCulture)))
+                {
+                    foreach (double alpha in Doubles("als-alpha", d.Alpha.ToString(CultureInfo.InvariantCulture)))
+                    {
+                        foreach (double it in Doubles("als-iters", d.Iterations.ToString(CultureInfo.InvariantCulture)))
+                        {
+                            yield return ($"f={f} reg={reg} alpha={alpha} iters={it}", new AlsOptions { Factors = (int)f, Regularization = reg, Alpha = alpha, Iterations = (int)it });
+                        }
+                    }
+                }
+            }
+        }
+
         bool Want(string m) => only == "all" || only.Split(',').Contains(m);
         if (Want("ease"))
         {
@@ -51,14 +70,14 @@ internal static class RecallTuning
 
         if (Want("blend"))
         {
-            foreach (string other in new[] { "als" })
+            foreach (var (label, als) in AlsGrid())
             {
-                foreach (double w in new[] { 0.5, 1, 2, 3, 5 })
+                foreach (double w in Doubles("w-als", "0.5,1,2,3,5"))
                 {
-                    var s = new RecallModelSettings();
+                    var s = new RecallModelSettings { Als = als };
                     s.BlendWeights.Clear();
-                    s.BlendWeights[other] = w;
-                    yield return ("ease+" + other, $"weight={w}", s);
+                    s.BlendWeights["als"] = w;
+                    yield return ("ease+als", $"weight={w} als: {label}", s);
                 }
             }
         }
@@ -81,15 +100,18 @@ internal static class RecallTuning
         {
             // ease + als + third: ALS weight and the third model's weight (EASE weighs 1).
             string third = opts.GetValueOrDefault("third", "rp3beta");
-            foreach (double wa in Doubles("w-als", "3,5"))
+            foreach (var (label, als) in AlsGrid())
             {
-                foreach (double wt in Doubles("w-third", "0.5,1,2"))
+                foreach (double wa in Doubles("w-als", "3,5"))
                 {
-                    var s = new RecallModelSettings();
-                    s.BlendWeights.Clear();
-                    s.BlendWeights["als"] = wa;
-                    s.BlendWeights[third] = wt;
-                    yield return ("ease+als+" + third, $"als={wa} {third}={wt}", s);
+                    foreach (double wt in Doubles("w-third", "0.5,1,2"))
+                    {
+                        var s = new RecallModelSettings { Als = als };
+                        s.BlendWeights.Clear();
+                        s.BlendWeights["als"] = wa;
+                        s.BlendWeights[third] = wt;
+                        yield return ("ease+als+" + third, $"als={wa} {third}={wt} als: {label}", s);
+                    }
                 }
             }
         }
@@ -108,7 +130,10 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            yield return ("als", "defaults", new RecallModelSettings());
+            foreach (var (label, als) in AlsGrid())
+            {
+                yield return ("als", label, new RecallModelSettings { Als = als });
+            }
         }
 
         if (Want("bpr"))
