@@ -36,6 +36,22 @@ internal static class RecallTuning
         IEnumerable<double> Doubles(string key, string fallback) =>
             opts.GetValueOrDefault(key, fallback).Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture));
 
+        // EASE grid (for the blend's EASE) from --ease-lambda, --ease-rho, --ease-zerodiag (1/0); defaults alone.
+        IEnumerable<(string Label, EaseOptions Ease)> EaseGrid()
+        {
+            var d = new EaseOptions();
+            foreach (double l in Doubles("ease-lambda", d.Lambda.ToString(CultureInfo.InvariantCulture)))
+            {
+                foreach (double rho in Doubles("ease-rho", d.DropoutRegularization.ToString(CultureInfo.InvariantCulture)))
+                {
+                    foreach (double zd in Doubles("ease-zerodiag", d.ZeroDiagonal ? "1" : "0"))
+                    {
+                        yield return ($"lambda={l} rho={rho} zeroDiag={zd != 0}", new EaseOptions { Lambda = l, DropoutRegularization = rho, ZeroDiagonal = zd != 0 });
+                    }
+                }
+            }
+        }
+
         // ALS grid from --als-f, --als-reg, --als-alpha, --als-iters (each defaults to the AlsOptions default alone).
         IEnumerable<(string Label, AlsOptions Als)> AlsGrid()
         {
@@ -72,12 +88,15 @@ internal static class RecallTuning
         {
             foreach (var (label, als) in AlsGrid())
             {
-                foreach (double w in Doubles("w-als", "0.5,1,2,3,5"))
+                foreach (var (easeLabel, ease) in EaseGrid())
                 {
-                    var s = new RecallModelSettings { Als = als };
-                    s.BlendWeights.Clear();
-                    s.BlendWeights["als"] = w;
-                    yield return ("ease+als", $"weight={w} als: {label}", s);
+                    foreach (double w in Doubles("w-als", "0.5,1,2,3,5"))
+                    {
+                        var s = new RecallModelSettings { Als = als, BlendEase = ease };
+                        s.BlendWeights.Clear();
+                        s.BlendWeights["als"] = w;
+                        yield return ("ease+als", $"weight={w} als: {label} ease: {easeLabel}", s);
+                    }
                 }
             }
         }
@@ -106,7 +125,8 @@ internal static class RecallTuning
                 {
                     foreach (double wt in Doubles("w-third", "0.5,1,2"))
                     {
-                        var s = new RecallModelSettings { Als = als };
+                        // EASE as in the three-way runs of docs/quality.md: the EaseOptions defaults (zero diagonal)
+                        var s = new RecallModelSettings { Als = als, BlendEase = new EaseOptions() };
                         s.BlendWeights.Clear();
                         s.BlendWeights["als"] = wa;
                         s.BlendWeights[third] = wt;

@@ -16,10 +16,27 @@ public sealed class RecallModelSettings
     public Rp3BetaOptions Rp3Beta { get; set; } = new();
 
     /// <summary>
-    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 5, the weight of
-    /// ALS against EASE in <c>ease+als</c> chosen on the ml-100k validation splits (docs/recall-models.md); others 1.
+    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 3, the weight of
+    /// ALS against EASE (as <see cref="BlendEase"/>) in <c>ease+als</c> chosen on the ml-100k validation splits
+    /// (docs/quality.md); others 1.
     /// </summary>
-    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 5 };
+    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 3 };
+
+    /// <summary>
+    /// The options of EASE when it is a member of a blend (<c>ease+als</c>); <see cref="Ease"/> applies to EASE alone.
+    /// Default: the <see cref="EaseOptions"/> defaults with <see cref="EaseOptions.ZeroDiagonal"/> <c>false</c> (DLAE),
+    /// which with ALS weight 3 was the best blend on the ml-100k validation splits (docs/quality.md); alone, EASE keeps
+    /// the zero diagonal.
+    /// </summary>
+    public EaseOptions BlendEase { get; set; } = new() { ZeroDiagonal = false };
+
+    /// <summary>These settings with <see cref="Ease"/> replaced by <see cref="BlendEase"/>: what each blend member trains with.</summary>
+    internal RecallModelSettings ForBlendMember()
+    {
+        var copy = (RecallModelSettings)MemberwiseClone();
+        copy.Ease = BlendEase;
+        return copy;
+    }
 }
 
 /// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk, rp3beta</c>.</summary>
@@ -40,7 +57,8 @@ public static class RecallModelFactory
         if (name.Contains('+', StringComparison.Ordinal))
         {
             var parts = name.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var models = parts.Select(p => Train(p, train, settings, null, cancellationToken)).ToArray();
+            var member = settings.ForBlendMember();
+            var models = parts.Select(p => Train(p, train, member, null, cancellationToken)).ToArray();
             return new BlendModel(models, [.. parts.Select(p => settings.BlendWeights.GetValueOrDefault(p, 1.0))]);
         }
 
