@@ -20,7 +20,7 @@ internal static class RecallTuning
             var seeds = opts.GetValueOrDefault("val-seeds", "7").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
             var vals = seeds.Select(seed => new EvalProtocol { TestRatio = 0.25, Seed = seed }.Split(outer.Train)).ToArray();
             Console.WriteLine($"## {name} validation (train of the test split, re-split 0.25 with seeds {string.Join(",", seeds)}; mean over seeds)");
-            foreach (var (model, label, settings) in Grid(only))
+            foreach (var (model, label, settings) in Grid(only, opts))
             {
                 var rs = vals.Select(val => RecallEvaluation.TrainAndEvaluate(model, val, "validation", k, settings)).ToArray();
                 var each = string.Join(" ", rs.Select(r => r.Ndcg.ToString("F4", CultureInfo.InvariantCulture)));
@@ -31,8 +31,46 @@ internal static class RecallTuning
         return 0;
     }
 
-    private static IEnumerable<(string Model, string Label, RecallModelSettings Settings)> Grid(string only)
+    private static IEnumerable<(string Model, string Label, RecallModelSettings Settings)> Grid(string only, Dictionary<string, string> opts)
     {
+        IEnumerable<double> Doubles(string key, string fallback) =>
+            opts.GetValueOrDefault(key, fallback).Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture));
+
+        // EASE grid (for the blend's EASE) from --ease-lambda, --ease-rho, --ease-zerodiag (1/0); defaults alone.
+        IEnumerable<(string Label, EaseOptions Ease)> EaseGrid()
+        {
+            var d = new EaseOptions();
+            foreach (double l in Doubles("ease-lambda", d.Lambda.ToString(CultureInfo.InvariantCulture)))
+            {
+                foreach (double rho in Doubles("ease-rho", d.DropoutRegularization.ToString(CultureInfo.InvariantCulture)))
+                {
+                    foreach (double zd in Doubles("ease-zerodiag", d.ZeroDiagonal ? "1" : "0"))
+                    {
+                        yield return ($"lambda={l} rho={rho} zeroDiag={zd != 0}", new EaseOptions { Lambda = l, DropoutRegularization = rho, ZeroDiagonal = zd != 0 });
+                    }
+                }
+            }
+        }
+
+        // ALS grid from --als-f, --als-reg, --als-alpha, --als-iters (each defaults to the AlsOptions default alone).
+        IEnumerable<(string Label, AlsOptions Als)> AlsGrid()
+        {
+            var d = new AlsOptions();
+            foreach (double f in Doubles("als-f", d.Factors.ToString(CultureInfo.InvariantCulture)))
+            {
+                foreach (double reg in Doubles("als-reg", d.Regularization.ToString(CultureInfo.InvariantCulture)))
+                {
+                    foreach (double alpha in Doubles("als-alpha", d.Alpha.ToString(CultureInfo.InvariantCulture)))
+                    {
+                        foreach (double it in Doubles("als-iters", d.Iterations.ToString(CultureInfo.InvariantCulture)))
+                        {
+                            yield return ($"f={f} reg={reg} alpha={alpha} iters={it}", new AlsOptions { Factors = (int)f, Regularization = reg, Alpha = alpha, Iterations = (int)it });
+                        }
+                    }
+                }
+            }
+        }
+
         bool Want(string m) => only == "all" || only.Split(',').Contains(m);
         if (Want("ease"))
         {
@@ -48,14 +86,52 @@ internal static class RecallTuning
 
         if (Want("blend"))
         {
-            foreach (string other in new[] { "als" })
+            foreach (var (label, als) in AlsGrid())
             {
-                foreach (double w in new[] { 0.5, 1, 2, 3, 5 })
+                foreach (var (easeLabel, ease) in EaseGrid())
                 {
-                    var s = new RecallModelSettings();
-                    s.BlendWeights.Clear();
-                    s.BlendWeights[other] = w;
-                    yield return ("ease+" + other, $"weight={w}", s);
+                    foreach (double w in Doubles("w-als", "0.5,1,2,3,5"))
+                    {
+                        var s = new RecallModelSettings { Als = als, BlendEase = ease };
+                        s.BlendWeights.Clear();
+                        s.BlendWeights["als"] = w;
+                        yield return ("ease+als", $"weight={w} als: {label} ease: {easeLabel}", s);
+                    }
+                }
+            }
+        }
+
+        if (Want("rp3beta"))
+        {
+            foreach (double a in Doubles("rp3-alpha", "0.6,0.8,1.0"))
+            {
+                foreach (double b in Doubles("rp3-beta", "0.2,0.3,0.4"))
+                {
+                    foreach (int n in Doubles("rp3-n", "100,200").Select(x => (int)x))
+                    {
+                        yield return ("rp3beta", $"alpha={a} beta={b} N={n}", new RecallModelSettings { Rp3Beta = new Rp3BetaOptions { Alpha = a, Beta = b, NeighborCount = n } });
+                    }
+                }
+            }
+        }
+
+        if (Want("blend3"))
+        {
+            // ease + als + third: ALS weight and the third model's weight (EASE weighs 1).
+            string third = opts.GetValueOrDefault("third", "rp3beta");
+            foreach (var (label, als) in AlsGrid())
+            {
+                foreach (double wa in Doubles("w-als", "3,5"))
+                {
+                    foreach (double wt in Doubles("w-third", "0.5,1,2"))
+                    {
+                        // EASE as in the three-way runs of docs/quality.md: the EaseOptions defaults (zero diagonal)
+                        var s = new RecallModelSettings { Als = als, BlendEase = new EaseOptions() };
+                        s.BlendWeights.Clear();
+                        s.BlendWeights["als"] = wa;
+                        s.BlendWeights[third] = wt;
+                        yield return ("ease+als+" + third, $"als={wa} {third}={wt} als: {label}", s);
+                    }
                 }
             }
         }
@@ -74,7 +150,10 @@ internal static class RecallTuning
 
         if (Want("als"))
         {
-            yield return ("als", "defaults", new RecallModelSettings());
+            foreach (var (label, als) in AlsGrid())
+            {
+                yield return ("als", label, new RecallModelSettings { Als = als });
+            }
         }
 
         if (Want("bpr"))

@@ -25,11 +25,12 @@ internal static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "random-split: the seed.", DefaultValueFactory = _ => 42 };
         var models = new Option<string>("--models") { Description = $"Comma-separated: {string.Join(",", RecallModelFactory.Names)}; a+b is a blend.", DefaultValueFactory = _ => "pop,itemcf,als,bpr,ease,item2vec,ease+als" };
         var k = new Option<int>("--k") { Description = "Cut-off of the metrics.", DefaultValueFactory = _ => 10 };
-        var weights = new Option<string?>("--blend-weights") { Description = "Weights of the models in a blend (a+b), e.g. als=2 (a model not listed weighs 1; default als=5)." };
+        var weights = new Option<string?>("--blend-weights") { Description = "Weights of the models in a blend (a+b), e.g. als=2 (a model not listed weighs 1; default als=3)." };
+        var easeZeroDiagonal = new Option<bool?>("--ease-zero-diagonal") { Description = "EASE, alone and in a blend: constrain the diagonal of B to zero (true, EASE) or not (false, DLAE); default: true alone, false in a blend (ease+als)." };
         var keep = new Option<string?>("--keep-data") { Description = "Use this data directory instead of a temporary one, and keep it." };
         var eval = new Command("eval", "Evaluate recall models on a ratings file with a fixed protocol; one JSON object per model with --json.")
         {
-            ratings, format, sep, header, protocol, testRatio, seed, models, k, weights, keep,
+            ratings, format, sep, header, protocol, testRatio, seed, models, k, weights, easeZeroDiagonal, keep,
         };
         eval.SetAction(async (parse, ct) =>
         {
@@ -42,6 +43,12 @@ internal static class EvalCommand
             }
 
             var settings = new RecallModelSettings();
+            if (parse.GetValue(easeZeroDiagonal) is bool zeroDiagonal)
+            {
+                settings.Ease.ZeroDiagonal = zeroDiagonal;
+                settings.BlendEase.ZeroDiagonal = zeroDiagonal;
+            }
+
             foreach (var pair in (parse.GetValue(weights) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var kv = pair.Split('=', 2);

@@ -13,19 +13,37 @@ public sealed class RecallModelSettings
     public EaseOptions Ease { get; set; } = new();
     public Item2VecOptions Item2Vec { get; set; } = new();
     public DeepWalkOptions DeepWalk { get; set; } = new();
+    public Rp3BetaOptions Rp3Beta { get; set; } = new();
 
     /// <summary>
-    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 5, the weight of
-    /// ALS against EASE in <c>ease+als</c> chosen on the ml-100k validation splits (docs/recall-models.md); others 1.
+    /// Weight of each model in a blend (<c>ease+als</c>); a model not listed weighs 1. Default: <c>als</c> 3, the weight of
+    /// ALS against EASE (as <see cref="BlendEase"/>) in <c>ease+als</c> chosen on the ml-100k validation splits
+    /// (docs/quality.md); others 1.
     /// </summary>
-    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 5 };
+    public Dictionary<string, double> BlendWeights { get; set; } = new(StringComparer.OrdinalIgnoreCase) { ["als"] = 3 };
+
+    /// <summary>
+    /// The options of EASE when it is a member of a blend (<c>ease+als</c>); <see cref="Ease"/> applies to EASE alone.
+    /// Default: the <see cref="EaseOptions"/> defaults with <see cref="EaseOptions.ZeroDiagonal"/> <c>false</c> (DLAE),
+    /// which with ALS weight 3 was the best blend on the ml-100k validation splits (docs/quality.md); alone, EASE keeps
+    /// the zero diagonal.
+    /// </summary>
+    public EaseOptions BlendEase { get; set; } = new() { ZeroDiagonal = false };
+
+    /// <summary>These settings with <see cref="Ease"/> replaced by <see cref="BlendEase"/>: what each blend member trains with.</summary>
+    internal RecallModelSettings ForBlendMember()
+    {
+        var copy = (RecallModelSettings)MemberwiseClone();
+        copy.Ease = BlendEase;
+        return copy;
+    }
 }
 
-/// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk</c>.</summary>
+/// <summary>Builds recall models by name: <c>pop, itemcf, als, bpr, ease, item2vec, deepwalk, rp3beta</c>.</summary>
 public static class RecallModelFactory
 {
     /// <summary>Every single-model name <see cref="Train"/> accepts; join names with '+' for a <see cref="BlendModel"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["pop", "itemcf", "als", "bpr", "ease", "item2vec", "deepwalk"];
+    public static IReadOnlyList<string> Names { get; } = ["pop", "itemcf", "als", "bpr", "ease", "item2vec", "deepwalk", "rp3beta"];
 
     /// <summary>
     /// Trains the model called <paramref name="name"/> on <paramref name="train"/>; <paramref name="previous"/> (same kind)
@@ -39,7 +57,8 @@ public static class RecallModelFactory
         if (name.Contains('+', StringComparison.Ordinal))
         {
             var parts = name.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var models = parts.Select(p => Train(p, train, settings, null, cancellationToken)).ToArray();
+            var member = settings.ForBlendMember();
+            var models = parts.Select(p => Train(p, train, member, null, cancellationToken)).ToArray();
             return new BlendModel(models, [.. parts.Select(p => settings.BlendWeights.GetValueOrDefault(p, 1.0))]);
         }
 
@@ -52,6 +71,7 @@ public static class RecallModelFactory
             "EASE" => EaseModel.Train(train, settings.Ease, previous as EaseModel, cancellationToken),
             "ITEM2VEC" => Item2Vec.Train(train, settings.Item2Vec, previous as SkipGramItemModel, cancellationToken),
             "DEEPWALK" => DeepWalk.Train(train, settings.DeepWalk, previous as SkipGramItemModel, cancellationToken),
+            "RP3BETA" => Rp3BetaModel.Train(train, settings.Rp3Beta, cancellationToken),
             _ => throw new ArgumentException($"Unknown recall model '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
         };
     }

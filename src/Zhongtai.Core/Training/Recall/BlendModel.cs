@@ -39,6 +39,12 @@ public sealed class BlendModel : IRecallModel
     /// <inheritdoc/>
     public string Name { get; }
 
+    /// <summary>The blended models, in order.</summary>
+    public IReadOnlyList<IRecallModel> Models => _models;
+
+    /// <summary>The weights aligned with <see cref="Models"/>.</summary>
+    public IReadOnlyList<float> Weights => _weights;
+
     /// <inheritdoc/>
     public int UserCount => _models.Max(m => m.UserCount);
 

@@ -20,6 +20,7 @@ public class RecallModelTests
     [InlineData("ease")]
     [InlineData("item2vec")]
     [InlineData("deepwalk")]
+    [InlineData("rp3beta")]
     public void Model_LearnsPlantedBlocks_AndBeatsPopularity(string name)
     {
         var split = PlantedData.Split();
