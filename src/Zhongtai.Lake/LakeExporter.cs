@@ -48,7 +48,7 @@ public sealed class LakeExportOptions
     public CompressionMethod Compression { get; set; } = CompressionMethod.Snappy;
 }
 
-/// <summary>What one <see cref="LakeExporter.ExportAsync"/> call did.</summary>
+/// <summary>What one <see cref="LakeExporter.ExportAsync(string, IEnumerable{ValueTuple{long, Event}}, CancellationToken)"/> call did.</summary>
 /// <param name="Rows">Rows written by this call.</param>
 /// <param name="Files">Part files written by this call.</param>
 /// <param name="Partitions">Distinct date/hour partitions written to by this call.</param>
@@ -83,7 +83,15 @@ public sealed class LakeExporter
     /// <summary>The checkpoint of a lake (<see cref="LakeCheckpoint.Empty"/> when nothing was exported yet).</summary>
     public static LakeCheckpoint ReadCheckpoint(string lakeDir) => CheckpointFile.Read(lakeDir);
 
-    /// <summary>Synchronous <see cref="ExportAsync"/>.</summary>
+    /// <summary>Exports what a project's lake does not have yet from its log (the lake's checkpoint says where to start).</summary>
+    public Task<ExportResult> ExportAsync(Zhongtai.Hosting.Project project, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var from = Math.Max(project.Events.StartOffset, ReadCheckpoint(project.LakeDirectory).LastOffset + 1);
+        return ExportAsync(project.LakeDirectory, Zhongtai.Events.Ingest.EventCodec.ReadEvents(project.Events, from), ct);
+    }
+
+    /// <summary>Synchronous <see cref="ExportAsync(string, IEnumerable{ValueTuple{long, Event}}, CancellationToken)"/>.</summary>
     public ExportResult Export(string lakeDir, IEnumerable<(long Offset, Event Event)> events, CancellationToken ct = default) =>
         ExportAsync(lakeDir, events, ct).GetAwaiter().GetResult();
 

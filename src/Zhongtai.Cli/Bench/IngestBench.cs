@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Zhongtai.Events;
 using Zhongtai.Events.Ingest;
@@ -15,7 +13,7 @@ namespace Zhongtai.Cli.Bench;
 /// <c>zt bench ingest</c>: durable events/s and MB/s into the log directly and through HTTP (wrk, batches of
 /// 1,000), next to the disk's own fsync'd sequential write bandwidth measured in the same run.
 /// </summary>
-internal static partial class IngestBench
+internal static class IngestBench
 {
     public sealed record Measurement(string Name, double EventsPerSecond, double MegabytesPerSecond, double Seconds, string Note);
 
@@ -66,14 +64,14 @@ internal static partial class IngestBench
     private static async Task<Measurement> HttpAsync(string directory, byte[] body, int batchSize, int seconds, int connections, Action<string> progress, CancellationToken ct)
     {
         const string name = "HTTP POST /v1/events (wrk)";
-        if (!File.Exists("/usr/bin/wrk"))
+        if (!Wrk.Installed)
         {
             return new Measurement(name, 0, 0, 0, "skipped: install wrk (apt-get install wrk)");
         }
 
         await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = directory });
         var token = host.Apps.Create("bench").Token;
-        var port = FreePort();
+        var port = Wrk.FreePort();
         var app = ZhongtaiServer.Build(host, [$"http://127.0.0.1:{port}"]);
         await app.StartAsync(ct);
         try
@@ -91,20 +89,11 @@ internal static partial class IngestBench
                 """, ct);
             progress($"http: wrk -t1 -c{connections} -d{seconds}s, {batchSize} events a request");
             var before = host.Project().Events.Count;
-            var info = new ProcessStartInfo("wrk", ["-t1", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, $"http://127.0.0.1:{port}/v1/events"])
-            {
-                RedirectStandardOutput = true,
-            };
-            using var wrk = Process.Start(info)!;
-            var output = await wrk.StandardOutput.ReadToEndAsync(ct);
-            await wrk.WaitForExitAsync(ct);
+            var run = await Wrk.RunAsync(name, ["-s", script, $"http://127.0.0.1:{port}/v1/events"], connections, seconds, ct);
             var durable = host.Project().Events.Count - before;
-            var requests = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
-            var p99 = Percentile99().Match(output) is { Success: true } m ? m.Groups[1].Value : "?";
-            var non2xx = NonSuccess().Match(output) is { Success: true } n ? n.Groups[1].Value : "0";
             var bytes = Directory.EnumerateFiles(Path.Combine(directory, "projects", "default", "events"), "*.log").Sum(f => new FileInfo(f).Length);
             return new Measurement(name, durable / (double)seconds, bytes / (double)seconds / 1e6, seconds,
-                $"{requests:F0} req/s, p99 {p99}, non-2xx {non2xx}, {connections} connections, load generator on the same 2 cores");
+                $"{run.RequestsPerSecond:F0} req/s, p99 {run.P99}, non-2xx {run.Non2xx}, {connections} connections, load generator on the same 2 cores");
         }
         finally
         {
@@ -156,20 +145,4 @@ internal static partial class IngestBench
             };
         })];
     }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
-    private static partial Regex RequestsPerSecond();
-
-    [GeneratedRegex(@"99%\s+([\d.]+\w+)")]
-    private static partial Regex Percentile99();
-
-    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
-    private static partial Regex NonSuccess();
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Zhongtai.Events;
 using Zhongtai.Hosting;
@@ -18,9 +16,8 @@ namespace Zhongtai.Cli.Bench;
 /// <c>POST /v1/recommend</c> (i2i + vector + popular, about 500 candidates ranked, category cap, frequency cap,
 /// exposures logged back) and, as the ceiling, on <c>GET /healthz</c> — load generator on the same machine.
 /// </summary>
-internal static partial class ServeBench
+internal static class ServeBench
 {
-    public sealed record WrkResult(string Target, double RequestsPerSecond, string P50, string P90, string P99, long Non2xx, int Connections, int Seconds);
 
     public sealed record Report(int Items, int Users, long Events, double IngestSeconds, double TrainSeconds, double ReadySeconds,
         int CandidatesPerRequest, long HeapBeforeServingBytes, long HeapServingBytes, long WorkingSetBytes, IReadOnlyList<WrkResult> Runs, string Note);
@@ -68,7 +65,7 @@ internal static partial class ServeBench
 
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var token = host.Apps.Create("bench").Token;
-        var port = FreePort();
+        var port = Wrk.FreePort();
         var app = ZhongtaiServer.Build(host, [$"http://127.0.0.1:{port}"]);
         await app.StartAsync(ct);
         try
@@ -121,7 +118,7 @@ internal static partial class ServeBench
             var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
 
             var runs = new List<WrkResult>();
-            if (!File.Exists("/usr/bin/wrk"))
+            if (!Wrk.Installed)
             {
                 progress("wrk is not installed (apt-get install -y wrk): no HTTP measurement");
             }
@@ -146,7 +143,7 @@ internal static partial class ServeBench
                     profile.Reset();
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var (gc0, gc1, gc2, pause0, allocated0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
-                    runs.Add(await WrkAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
+                    runs.Add(await Wrk.RunAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
                     var requests = Math.Max(1, profile.Requests);
                     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / requests;
                     progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
@@ -154,7 +151,7 @@ internal static partial class ServeBench
                 }
 
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
-                runs.Add(await WrkAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
+                runs.Add(await Wrk.RunAsync("GET /healthz", [$"http://127.0.0.1:{port}/healthz"], connections, seconds, ct));
             }
 
             return new Report(items, users, events, ingestSeconds, trainSeconds, readySeconds, candidates, heapBefore, heapServing,
@@ -245,31 +242,4 @@ internal static partial class ServeBench
         await FlushAsync();
         return total;
     }
-
-    private static async Task<WrkResult> WrkAsync(string target, string[] arguments, int connections, int seconds, CancellationToken ct)
-    {
-        var info = new ProcessStartInfo("wrk", ["-t1", $"-c{connections}", $"-d{seconds}s", "--latency", .. arguments]) { RedirectStandardOutput = true };
-        using var wrk = Process.Start(info)!;
-        var output = await wrk.StandardOutput.ReadToEndAsync(ct);
-        await wrk.WaitForExitAsync(ct);
-        string Percentile(string p) => Regex.Match(output, $@"\s{p}%\s+([\d.]+\w+)") is { Success: true } m ? m.Groups[1].Value : "?";
-        return new WrkResult(target,
-            double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
-            Percentile("50"), Percentile("90"), Percentile("99"),
-            NonSuccess().Match(output) is { Success: true } n ? long.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
-            connections, seconds);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
-    private static partial Regex RequestsPerSecond();
-
-    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
-    private static partial Regex NonSuccess();
 }

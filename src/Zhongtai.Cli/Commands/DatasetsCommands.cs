@@ -10,11 +10,7 @@ namespace Zhongtai.Cli.Commands;
 internal static class DatasetsCommands
 {
     /// <summary>The dataset registry of a project of the host.</summary>
-    public static DatasetRegistry Registry(ZhongtaiHost host, string project)
-    {
-        var p = host.Project(project);
-        return new DatasetRegistry(host.Meta, p.Directory, p.Name, host.Time);
-    }
+    public static DatasetRegistry Registry(ZhongtaiHost host, string project) => Zhongtai.Pipeline.LakeJobs.Datasets(host, host.Project(project));
 
     public static Command Build()
     {

@@ -72,7 +72,7 @@ internal static class EventsCommands
         {
             await using var host = ZtCommand.OpenHost(parse);
             var project = host.Project(parse.GetValue(Project)!);
-            var result = await ExportAsync(project, host.Time, ct);
+            var result = await new LakeExporter(time: host.Time).ExportAsync(project, ct);
             if (parse.GetValue(ZtCommand.Json))
             {
                 ZtCommand.WriteJson(result);
@@ -87,12 +87,5 @@ internal static class EventsCommands
         events.Subcommands.Add(export);
         events.Subcommands.Add(tail);
         return events;
-    }
-
-    /// <summary>Exports what the lake does not have yet (exactly once: the lake's checkpoint says where to start).</summary>
-    public static Task<ExportResult> ExportAsync(Project project, TimeProvider time, CancellationToken ct)
-    {
-        var from = Math.Max(project.Events.StartOffset, LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset + 1);
-        return new LakeExporter(time: time).ExportAsync(project.LakeDirectory, project.Events.ReadEvents(from), ct);
     }
 }

@@ -114,7 +114,7 @@ internal static class ExperimentsCommands
     {
         if (export)
         {
-            await EventsCommands.ExportAsync(project, time, ct);
+            await new LakeExporter(time: time).ExportAsync(project, ct);
         }
 
         var config = ExperimentSet.Load(ExperimentSet.PathFor(project.Directory)).Find(experimentId);

@@ -156,7 +156,7 @@ internal static class RiskCommands
     {
         if (LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset < project.Events.NextOffset - 1)
         {
-            await EventsCommands.ExportAsync(project, host.Time, ct);
+            await new LakeExporter(time: host.Time).ExportAsync(project, ct);
         }
 
         return RiskRuns.Run(project.Directory, project.LakeDirectory, LoadOptions(host), host.Time, ct);

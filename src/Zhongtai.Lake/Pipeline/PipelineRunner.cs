@@ -110,93 +110,70 @@ public sealed class PipelineRunner
             var sampleLineage = lakeLineage with { Inputs = inputs };
             var sampleConfig = new { samples = _options.Samples, quarantine = quarantineFile is null ? null : Checksum(quarantineFile) };
 
-            Mark("samples");
-            var stage = Stopwatch.StartNew();
-            DatasetRecord samples;
-            RankingSampleResult ranking;
-            using (var draft = _datasets.Begin(_options.SamplesDataset, "ranking-samples"))
+            var samples = DatasetStage("samples", _options.SamplesDataset, "ranking-samples", (lake, draft) =>
             {
-                using (var lake = Open(lakeDirectory, tempDir))
+                var ranking = builder.BuildRanking(lake, quarantineFile, draft.TablePath("samples"), ct);
+                return new Dictionary<string, long>
                 {
-                    ranking = builder.BuildRanking(lake, quarantineFile, draft.TablePath("samples"), ct);
-                }
-
-                samples = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
-            }
-
-            Add(new StageReport("samples", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
-            {
-                ["samples"] = ranking.Rows,
-                ["positives"] = ranking.Positives,
-                ["eventsRead"] = ranking.EventsRead,
-                ["quarantined"] = ranking.Quarantined,
-                ["fromExposures"] = ranking.FromExposures ? 1 : 0,
-            }, [samples.Id], samples.Reused));
+                    ["samples"] = ranking.Rows,
+                    ["positives"] = ranking.Positives,
+                    ["eventsRead"] = ranking.EventsRead,
+                    ["quarantined"] = ranking.Quarantined,
+                    ["fromExposures"] = ranking.FromExposures ? 1 : 0,
+                };
+            }, () => sampleConfig, sampleLineage);
 
             if (_options.Recall)
             {
-                Mark("recall");
-                stage.Restart();
-                DatasetRecord recall;
-                RecallDataResult r;
-                using (var draft = _datasets.Begin(_options.RecallDataset, "recall"))
+                DatasetStage("recall", _options.RecallDataset, "recall", (lake, draft) =>
                 {
-                    using (var lake = Open(lakeDirectory, tempDir))
+                    var r = builder.BuildRecall(lake, quarantineFile, draft.TablePath("histories"), draft.TablePath("sessions"), draft.TablePath("negatives"), ct);
+                    return new Dictionary<string, long>
                     {
-                        r = builder.BuildRecall(lake, quarantineFile, draft.TablePath("histories"), draft.TablePath("sessions"), draft.TablePath("negatives"), ct);
-                    }
-
-                    recall = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
-                }
-
-                Add(new StageReport("recall", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
-                {
-                    ["users"] = r.Users,
-                    ["interactions"] = r.Interactions,
-                    ["sessions"] = r.Sessions,
-                    ["negatives"] = r.Negatives,
-                }, [recall.Id], recall.Reused));
+                        ["users"] = r.Users,
+                        ["interactions"] = r.Interactions,
+                        ["sessions"] = r.Sessions,
+                        ["negatives"] = r.Negatives,
+                    };
+                }, () => sampleConfig, sampleLineage);
             }
 
-            Mark("splits");
-            stage.Restart();
-            DatasetRecord splits;
-            SplitResult s;
-            using (var draft = _datasets.Begin(_options.SplitsDataset, "splits"))
+            SplitResult? s = null;
+            DatasetStage("splits", _options.SplitsDataset, "splits", (lake, draft) =>
             {
-                using (var lake = Open(lakeDirectory, tempDir))
-                {
-                    s = builder.Split(lake, samples.TablePath("samples"), draft.TablePath("train"), draft.TablePath("validation"), draft.TablePath("test"), ct);
-                }
-
-                splits = _datasets.Commit(draft, new { samples = samples.Id, _options.Samples.TrainRatio, _options.Samples.ValidationRatio, trainEnd = s.TrainEnd, validationEnd = s.ValidationEnd },
-                    new DatasetLineage { FromOffset = lakeLineage.FromOffset, ToOffset = lakeLineage.ToOffset, Inputs = [samples.Id] }, ct);
-            }
-
-            Add(new StageReport("splits", stage.Elapsed.TotalSeconds, new Dictionary<string, long>
-            {
-                ["train"] = s.Train,
-                ["validation"] = s.Validation,
-                ["test"] = s.Test,
-            }, [splits.Id], splits.Reused));
+                s = builder.Split(lake, samples.TablePath("samples"), draft.TablePath("train"), draft.TablePath("validation"), draft.TablePath("test"), ct);
+                return new Dictionary<string, long> { ["train"] = s.Train, ["validation"] = s.Validation, ["test"] = s.Test };
+            }, () => new { samples = samples.Id, _options.Samples.TrainRatio, _options.Samples.ValidationRatio, trainEnd = s!.TrainEnd, validationEnd = s.ValidationEnd },
+                new DatasetLineage { FromOffset = lakeLineage.FromOffset, ToOffset = lakeLineage.ToOffset, Inputs = [samples.Id] });
 
             if (_options.Features)
             {
-                Mark("features");
-                stage.Restart();
-                DatasetRecord features;
-                (long Items, long Users) f;
-                using (var draft = _datasets.Begin(_options.FeaturesDataset, "features"))
+                DatasetStage("features", _options.FeaturesDataset, "features", (lake, draft) =>
+                {
+                    var (items, users) = FeatureTables.Build(lake, quarantineFile, _options.Samples, draft.TablePath("items"), draft.TablePath("users"));
+                    return new Dictionary<string, long> { ["items"] = items, ["users"] = users };
+                }, () => sampleConfig, sampleLineage);
+            }
+
+            // One stage that writes a dataset: build its tables into a draft over the lake, commit it, report its counts.
+            DatasetRecord DatasetStage(string name, string dataset, string kind, Func<LakeQuery, DatasetDraft, Dictionary<string, long>> build, Func<object> config, DatasetLineage lineage)
+            {
+                Mark(name);
+                var sw = Stopwatch.StartNew();
+                Dictionary<string, long> counts;
+                DatasetRecord record;
+                using (var draft = _datasets.Begin(dataset, kind))
                 {
                     using (var lake = Open(lakeDirectory, tempDir))
                     {
-                        f = FeatureTables.Build(lake, quarantineFile, _options.Samples, draft.TablePath("items"), draft.TablePath("users"));
+                        counts = build(lake, draft);
                     }
 
-                    features = _datasets.Commit(draft, sampleConfig, sampleLineage, ct);
+                    record = _datasets.Commit(draft, config(), lineage, ct);
                 }
 
-                Add(new StageReport("features", stage.Elapsed.TotalSeconds, new Dictionary<string, long> { ["items"] = f.Items, ["users"] = f.Users }, [features.Id], features.Reused));
+                Add(new StageReport(name, sw.Elapsed.TotalSeconds, counts, [record.Id], record.Reused));
+                return record;
             }
         }
         finally
@@ -216,9 +193,7 @@ public sealed class PipelineRunner
     /// <summary>Exports what the project's lake lacks from its log (exactly once, see <see cref="LakeExporter"/>).</summary>
     public async Task<IReadOnlyDictionary<string, long>> ExportAsync(Project project, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(project);
-        var from = Math.Max(project.Events.StartOffset, LakeExporter.ReadCheckpoint(project.LakeDirectory).LastOffset + 1);
-        var result = await new LakeExporter(time: _time).ExportAsync(project.LakeDirectory, Zhongtai.Events.Ingest.EventCodec.ReadEvents(project.Events, from), ct).ConfigureAwait(false);
+        var result = await new LakeExporter(time: _time).ExportAsync(project, ct).ConfigureAwait(false);
         return new Dictionary<string, long> { ["rows"] = result.Rows, ["files"] = result.Files, ["lastOffset"] = result.LastOffset };
     }
 

@@ -140,7 +140,14 @@ public static class RankerTraining
         public abstract string Format { get; }
         public abstract double Train(SparseBatch batch, CancellationToken ct);
         public abstract float[] Predict(SparseBatch batch);
-        public abstract byte[] Serialize();
+        protected abstract void Save(Stream stream);
+
+        public byte[] Serialize()
+        {
+            using var stream = new MemoryStream();
+            Save(stream);
+            return stream.ToArray();
+        }
     }
 
     private sealed class FtrlRanker(FtrlModel model) : Ranker
@@ -148,13 +155,7 @@ public static class RankerTraining
         public override string Format => "zt-ftrl/1";
         public override double Train(SparseBatch batch, CancellationToken ct) => model.Train(batch, 1, ct);
         public override float[] Predict(SparseBatch batch) => model.Predict(batch);
-
-        public override byte[] Serialize()
-        {
-            using var stream = new MemoryStream();
-            model.Save(stream);
-            return stream.ToArray();
-        }
+        protected override void Save(Stream stream) => model.Save(stream);
     }
 
     private sealed class FmRanker(FactorizationMachine model) : Ranker
@@ -162,12 +163,6 @@ public static class RankerTraining
         public override string Format => "zt-fm/1";
         public override double Train(SparseBatch batch, CancellationToken ct) => model.Train(batch, 1, ct);
         public override float[] Predict(SparseBatch batch) => model.Predict(batch);
-
-        public override byte[] Serialize()
-        {
-            using var stream = new MemoryStream();
-            model.Save(stream);
-            return stream.ToArray();
-        }
+        protected override void Save(Stream stream) => model.Save(stream);
     }
 }

@@ -22,9 +22,9 @@ public class DemoAndExportTests
         var again = await DemoCommands.IngestAsync(project, options, _ => { }, CancellationToken.None);
         Assert.Equal(0, again.Written);
 
-        var first = await EventsCommands.ExportAsync(project, host.Time, CancellationToken.None);
+        var first = await new LakeExporter(time: host.Time).ExportAsync(project, CancellationToken.None);
         Assert.Equal(project.Events.Count, first.Rows);
-        Assert.Equal(0, (await EventsCommands.ExportAsync(project, host.Time, CancellationToken.None)).Rows);
+        Assert.Equal(0, (await new LakeExporter(time: host.Time).ExportAsync(project, CancellationToken.None)).Rows);
 
         using var lake = LakeQuery.Open(project.LakeDirectory);
         Assert.Equal(project.Events.Count, lake.Scalar<long>("SELECT count(*) FROM events"));

@@ -92,9 +92,9 @@ public static class ClosedFormModelCodec
             w.Write(o.MinCoCount);
             w.Write(model.UserCount);
             w.Write(model.ItemCount);
-            w.Write(MemoryMarshal.AsBytes(model.NeighborPointers.AsSpan()));
-            w.Write(MemoryMarshal.AsBytes(model.AllNeighbors.AsSpan()));
-            w.Write(MemoryMarshal.AsBytes(model.AllWeights.AsSpan()));
+            w.Write(MemoryMarshal.AsBytes(model.Neighbours.Pointers.AsSpan()));
+            w.Write(MemoryMarshal.AsBytes(model.Neighbours.Neighbors.AsSpan()));
+            w.Write(MemoryMarshal.AsBytes(model.Neighbours.Weights.AsSpan()));
             var s = model.Statistics;
             WriteRows(w, s.Ids);
             foreach (var row in s.Counts)
@@ -135,7 +135,7 @@ public static class ClosedFormModelCodec
         var itemCounts = ReadArray<int>(r, n, ItemCfFormat);
         var histories = ReadRows(r, users, n, ItemCfFormat);
         Check(r.BaseStream.Position == r.BaseStream.Length, ItemCfFormat);
-        return new ItemCfModel(users, n, ptr, neighbors, weights, new CooccurrenceStatistics(ids, counts, itemCounts, new UserHistories(histories)), o);
+        return new ItemCfModel(users, n, new ItemNeighbours(ptr, neighbors, weights), new CooccurrenceStatistics(ids, counts, itemCounts, new UserHistories(histories)), o);
     }
 
     private static BinaryReader Open(byte[] bytes, uint magic, string format)

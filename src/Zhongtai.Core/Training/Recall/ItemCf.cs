@@ -64,17 +64,13 @@ public sealed class ItemCfOptions
 /// </summary>
 public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
 {
-    private readonly int[] _ptr;
-    private readonly int[] _neighbors;
-    private readonly float[] _weights;
+    private readonly ItemNeighbours _neighbours;
 
-    internal ItemCfModel(int userCount, int itemCount, int[] ptr, int[] neighbors, float[] weights, CooccurrenceStatistics statistics, ItemCfOptions options)
+    internal ItemCfModel(int userCount, int itemCount, ItemNeighbours neighbours, CooccurrenceStatistics statistics, ItemCfOptions options)
     {
         UserCount = userCount;
         ItemCount = itemCount;
-        _ptr = ptr;
-        _neighbors = neighbors;
-        _weights = weights;
+        _neighbours = neighbours;
         Statistics = statistics;
         Options = options;
     }
@@ -94,17 +90,13 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
     /// <summary>The options the neighbours were selected with.</summary>
     public ItemCfOptions Options { get; }
 
-    internal int[] NeighborPointers => _ptr;
-
-    internal int[] AllNeighbors => _neighbors;
-
-    internal float[] AllWeights => _weights;
+    internal ItemNeighbours Neighbours => _neighbours;
 
     /// <summary>Neighbour ids of <paramref name="item"/>, best first.</summary>
-    public ReadOnlySpan<int> NeighborsOf(int item) => _neighbors.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
+    public ReadOnlySpan<int> NeighborsOf(int item) => _neighbours.NeighborsOf(item);
 
     /// <summary>Weights aligned with <see cref="NeighborsOf"/>.</summary>
-    public ReadOnlySpan<float> WeightsOf(int item) => _weights.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
+    public ReadOnlySpan<float> WeightsOf(int item) => _neighbours.WeightsOf(item);
 
     /// <summary>Builds the neighbour lists from scratch.</summary>
     public static ItemCfModel Train(InteractionMatrix data, ItemCfOptions? options, CancellationToken cancellationToken) =>
@@ -182,55 +174,12 @@ public sealed class ItemCfModel : IRecallModel, ISimilarItemsModel
             },
             _ => { });
 
-        var ptr = new int[n + 1];
-        for (int i = 0; i < n; i++)
-        {
-            ptr[i + 1] = ptr[i] + nbIds[i].Length;
-        }
-
-        var allIds = new int[ptr[n]];
-        var allW = new float[ptr[n]];
-        for (int i = 0; i < n; i++)
-        {
-            nbIds[i].CopyTo(allIds, ptr[i]);
-            nbW[i].CopyTo(allW, ptr[i]);
-        }
-
-        return new ItemCfModel(statistics.UserCount, n, ptr, allIds, allW, statistics, options);
+        return new ItemCfModel(statistics.UserCount, n, ItemNeighbours.FromRows(nbIds, nbW), statistics, options);
     }
 
     /// <inheritdoc/>
-    public void ScoreItems(int user, ReadOnlySpan<int> history, Span<float> scores)
-    {
-        scores.Clear();
-        foreach (int i in history)
-        {
-            if ((uint)i >= (uint)ItemCount)
-            {
-                continue;
-            }
-
-            var ids = NeighborsOf(i);
-            var ws = WeightsOf(i);
-            for (int t = 0; t < ids.Length; t++)
-            {
-                scores[ids[t]] += ws[t];
-            }
-        }
-    }
+    public void ScoreItems(int user, ReadOnlySpan<int> history, Span<float> scores) => _neighbours.Score(history, scores);
 
     /// <inheritdoc/>
-    public IReadOnlyList<(int Item, float Score)> SimilarItems(int item, int k)
-    {
-        var ids = NeighborsOf(item);
-        var ws = WeightsOf(item);
-        int m = Math.Min(k, ids.Length);
-        var list = new (int, float)[m];
-        for (int t = 0; t < m; t++)
-        {
-            list[t] = (ids[t], ws[t]);
-        }
-
-        return list;
-    }
+    public IReadOnlyList<(int Item, float Score)> SimilarItems(int item, int k) => _neighbours.Similar(item, k);
 }

@@ -55,17 +55,13 @@ public sealed class Rp3BetaOptions
 /// </summary>
 public sealed class Rp3BetaModel : IRecallModel, ISimilarItemsModel
 {
-    private readonly int[] _ptr;
-    private readonly int[] _neighbors;
-    private readonly float[] _weights;
+    private readonly ItemNeighbours _neighbours;
 
-    private Rp3BetaModel(int userCount, int itemCount, int[] ptr, int[] neighbors, float[] weights, Rp3BetaOptions options)
+    private Rp3BetaModel(int userCount, int itemCount, ItemNeighbours neighbours, Rp3BetaOptions options)
     {
         UserCount = userCount;
         ItemCount = itemCount;
-        _ptr = ptr;
-        _neighbors = neighbors;
-        _weights = weights;
+        _neighbours = neighbours;
         Options = options;
     }
 
@@ -82,10 +78,10 @@ public sealed class Rp3BetaModel : IRecallModel, ISimilarItemsModel
     public Rp3BetaOptions Options { get; }
 
     /// <summary>Neighbour ids of <paramref name="item"/>, best first.</summary>
-    public ReadOnlySpan<int> NeighborsOf(int item) => _neighbors.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
+    public ReadOnlySpan<int> NeighborsOf(int item) => _neighbours.NeighborsOf(item);
 
     /// <summary>Weights aligned with <see cref="NeighborsOf"/>.</summary>
-    public ReadOnlySpan<float> WeightsOf(int item) => _weights.AsSpan(_ptr[item], _ptr[item + 1] - _ptr[item]);
+    public ReadOnlySpan<float> WeightsOf(int item) => _neighbours.WeightsOf(item);
 
     /// <summary>Computes the transition weights and keeps the top neighbours per item.</summary>
     public static Rp3BetaModel Train(InteractionMatrix data, Rp3BetaOptions? options = null, CancellationToken cancellationToken = default)
@@ -171,55 +167,12 @@ public sealed class Rp3BetaModel : IRecallModel, ISimilarItemsModel
             },
             _ => { });
 
-        var ptr = new int[n + 1];
-        for (int i = 0; i < n; i++)
-        {
-            ptr[i + 1] = ptr[i] + nbIds[i].Length;
-        }
-
-        var allIds = new int[ptr[n]];
-        var allW = new float[ptr[n]];
-        for (int i = 0; i < n; i++)
-        {
-            nbIds[i].CopyTo(allIds, ptr[i]);
-            nbW[i].CopyTo(allW, ptr[i]);
-        }
-
-        return new Rp3BetaModel(data.UserCount, n, ptr, allIds, allW, options);
+        return new Rp3BetaModel(data.UserCount, n, ItemNeighbours.FromRows(nbIds, nbW), options);
     }
 
     /// <inheritdoc/>
-    public void ScoreItems(int user, ReadOnlySpan<int> history, Span<float> scores)
-    {
-        scores.Clear();
-        foreach (int i in history)
-        {
-            if ((uint)i >= (uint)ItemCount)
-            {
-                continue;
-            }
-
-            var ids = NeighborsOf(i);
-            var ws = WeightsOf(i);
-            for (int t = 0; t < ids.Length; t++)
-            {
-                scores[ids[t]] += ws[t];
-            }
-        }
-    }
+    public void ScoreItems(int user, ReadOnlySpan<int> history, Span<float> scores) => _neighbours.Score(history, scores);
 
     /// <inheritdoc/>
-    public IReadOnlyList<(int Item, float Score)> SimilarItems(int item, int k)
-    {
-        var ids = NeighborsOf(item);
-        var ws = WeightsOf(item);
-        int m = Math.Min(k, ids.Length);
-        var list = new (int, float)[m];
-        for (int t = 0; t < m; t++)
-        {
-            list[t] = (ids[t], ws[t]);
-        }
-
-        return list;
-    }
+    public IReadOnlyList<(int Item, float Score)> SimilarItems(int item, int k) => _neighbours.Similar(item, k);
 }
