@@ -149,7 +149,20 @@ public sealed partial class EventLog : IAsyncDisposable
     /// </summary>
     public IEnumerable<LogRecord> Read(long fromOffset, long toOffset = long.MaxValue)
     {
-        List<(Segment Segment, long Length, long Next)> view;
+        using var reader = OpenReader(fromOffset, toOffset);
+        while (reader.NextCopy() is { } record)
+        {
+            yield return record;
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="Read"/>, without copying: <see cref="LogReader.TryRead"/> hands each payload out as a span over
+    /// a pooled buffer (followers that tail the log under traffic use this). Dispose the reader.
+    /// </summary>
+    public LogReader OpenReader(long fromOffset, long toOffset = long.MaxValue)
+    {
+        (Segment Segment, long Length, long Next)[] view;
         lock (_segmentsLock)
         {
             if (fromOffset < _segments[0].BaseOffset)
@@ -157,31 +170,14 @@ public sealed partial class EventLog : IAsyncDisposable
                 throw new ArgumentOutOfRangeException(nameof(fromOffset), $"Offset {fromOffset} is before the first retained offset {_segments[0].BaseOffset}.");
             }
 
-            view = [.. _segments.Select(s => (s, s.Length, s.NextOffset))];
-        }
-
-        toOffset = Math.Min(toOffset, view[^1].Next);
-        foreach (var (segment, length, next) in view)
-        {
-            if (next <= fromOffset || segment.BaseOffset >= toOffset)
+            view = new (Segment, long, long)[_segments.Count];
+            for (var i = 0; i < view.Length; i++)
             {
-                continue;
-            }
-
-            var (offset, position) = segment.Seek(fromOffset, _options.MaxRecordBytes);
-            foreach (var frame in segment.Scan(position, offset, length, _options.MaxRecordBytes, readPayload: true))
-            {
-                if (frame.Offset >= toOffset)
-                {
-                    yield break;
-                }
-
-                if (frame.Offset >= fromOffset)
-                {
-                    yield return frame.Record!;
-                }
+                view[i] = (_segments[i], _segments[i].Length, _segments[i].NextOffset);
             }
         }
+
+        return new LogReader(view, fromOffset, Math.Min(toOffset, view[^1].Next), _options.MaxRecordBytes);
     }
 
     /// <summary>Completes when a record at or after <paramref name="offset"/> is durable (or at once if one is).</summary>

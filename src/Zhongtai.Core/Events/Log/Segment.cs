@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 
@@ -152,64 +153,10 @@ internal sealed class Segment : IDisposable
             next = _indexedNextOffset;
         }
 
-        foreach (var (offset, pos, size, _) in Scan(position, next, Length, maxRecordBytes, readPayload: false))
+        using var cursor = new SegmentCursor(this, position, next, Length, maxRecordBytes);
+        while (cursor.TryNext(out var offset, out var pos, out var size, out _, out _, out _))
         {
             NoteFrame(offset, pos, size);
-        }
-    }
-
-    /// <summary>Reads frames from <paramref name="position"/> (which holds <paramref name="offset"/>) up to <paramref name="end"/>; throws on a bad frame.</summary>
-    public IEnumerable<(long Offset, long Position, int Size, LogRecord? Record)> Scan(long position, long offset, long end, int maxRecordBytes, bool readPayload)
-    {
-        using var stream = new FileStream(Path, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-            Options = FileOptions.SequentialScan,
-        });
-        var buffer = new byte[Math.Max(1 << 20, HeaderSize + maxRecordBytes)];
-        int filled = 0, start = 0;
-        var bufferPosition = position; // file position of buffer[0]
-        stream.Position = position;
-        while (position < end)
-        {
-            var frame = CheckFrame(buffer.AsSpan(start, filled - start), offset, maxRecordBytes, out var ingestMs, out var key);
-            if (frame == 0)
-            {
-                // Need more bytes: compact and refill.
-                Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-                bufferPosition += start;
-                filled -= start;
-                start = 0;
-                var toRead = (int)Math.Min(buffer.Length - filled, end - (bufferPosition + filled));
-                var read = toRead <= 0 ? 0 : stream.Read(buffer, filled, toRead);
-                if (read == 0)
-                {
-                    throw new CorruptLogException($"Segment {Path} ends inside the record at offset {offset} (position {position}).");
-                }
-
-                filled += read;
-                continue;
-            }
-
-            if (frame < 0)
-            {
-                throw new CorruptLogException($"Segment {Path} has a corrupt record at offset {offset} (position {position}): bad length, offset or CRC-32C.");
-            }
-
-            LogRecord? record = null;
-            if (readPayload)
-            {
-                var payload = buffer.AsSpan(start + HeaderSize, frame - HeaderSize).ToArray();
-                record = new LogRecord(offset, ingestMs, key, payload);
-            }
-
-            yield return (offset, position, frame, record);
-            start += frame;
-            position += frame;
-            offset++;
         }
     }
 
@@ -249,4 +196,111 @@ internal sealed class Segment : IDisposable
     }
 
     public void Dispose() => WriteHandle?.Dispose();
+}
+
+/// <summary>
+/// Reads the frames of one segment in order, from a frame boundary up to an end position, through a pooled buffer
+/// that grows only to fit a frame: a payload is handed out as a span over that buffer, valid until the next call.
+/// Throws <see cref="CorruptLogException"/> on a bad or torn frame.
+/// </summary>
+internal sealed class SegmentCursor : IDisposable
+{
+    private const int InitialBuffer = 128 * 1024;
+    private readonly Segment _segment;
+    private readonly FileStream _stream;
+    private readonly long _end;
+    private readonly int _maxRecordBytes;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+    private int _filled, _start;
+    private long _bufferPosition, _position, _offset;
+
+    public SegmentCursor(Segment segment, long position, long offset, long end, int maxRecordBytes)
+    {
+        _segment = segment;
+        _position = _bufferPosition = position;
+        _offset = offset;
+        _end = end;
+        _maxRecordBytes = maxRecordBytes;
+        _stream = new FileStream(segment.Path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.SequentialScan,
+        });
+        _stream.Position = position;
+    }
+
+    /// <summary>The next frame, or false at the end position.</summary>
+    public bool TryNext(out long offset, out long position, out int size, out long ingestMs, out UInt128 key, out ReadOnlySpan<byte> payload)
+    {
+        offset = _offset;
+        position = _position;
+        payload = default;
+        size = 0;
+        ingestMs = 0;
+        key = 0;
+        if (_position >= _end)
+        {
+            return false;
+        }
+
+        while (true)
+        {
+            var frame = Segment.CheckFrame(_buffer.AsSpan(_start, _filled - _start), _offset, _maxRecordBytes, out ingestMs, out key);
+            if (frame > 0)
+            {
+                size = frame;
+                payload = _buffer.AsSpan(_start + Segment.HeaderSize, frame - Segment.HeaderSize);
+                _start += frame;
+                _position += frame;
+                _offset++;
+                return true;
+            }
+
+            if (frame < 0)
+            {
+                throw new CorruptLogException($"Segment {_segment.Path} has a corrupt record at offset {_offset} (position {_position}): bad length, offset or CRC-32C.");
+            }
+
+            Refill();
+        }
+    }
+
+    private void Refill()
+    {
+        var left = _filled - _start;
+        if (_start == 0 && _filled == _buffer.Length)
+        {
+            // One frame is larger than the buffer: grow it (a frame never exceeds the header plus MaxRecordBytes).
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_buffer.Length * 2, Segment.HeaderSize + _maxRecordBytes));
+            Buffer.BlockCopy(_buffer, 0, bigger, 0, left);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+        else
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, left);
+        }
+
+        _bufferPosition += _start;
+        _filled = left;
+        _start = 0;
+        var toRead = (int)Math.Min(_buffer.Length - _filled, _end - (_bufferPosition + _filled));
+        var read = toRead <= 0 ? 0 : _stream.Read(_buffer, _filled, toRead);
+        if (read == 0)
+        {
+            throw new CorruptLogException($"Segment {_segment.Path} ends inside the record at offset {_offset} (position {_position}).");
+        }
+
+        _filled += read;
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
 }
