@@ -45,7 +45,7 @@ internal static class EventsCommands
             {
                 foreach (var record in log.Read(next))
                 {
-                    var text = Encoding.UTF8.GetString(record.Payload.Span);
+                    var text = Zhongtai.Events.Ingest.EventCodec.ToJson(record.Payload.Span);
                     Console.Out.WriteLine(json ? text : $"{record.Offset}\t{text}");
                     next = record.Offset + 1;
                 }

@@ -105,5 +105,7 @@ public static class EventTypes
     AllowTrailingCommas = false)]
 [JsonSerializable(typeof(Event))]
 [JsonSerializable(typeof(Event[]))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(ConversationTurn[]))]
 [JsonSerializable(typeof(string))]
 public sealed partial class EventJsonContext : JsonSerializerContext;

@@ -67,14 +67,14 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
 
     /// <summary>
     /// The payload of each event: its JSON exactly as received when it was parsed from a body (validated, so it
-    /// decodes to the same event), else serialized. Events without an id are identified by their offset.
+    /// decodes to the same event), else its binary record (<see cref="EventBinary"/>). Events without an id are
+    /// identified by their offset.
     /// </summary>
     private static (ReadOnlyMemory<byte>[] Payloads, UInt128[] Keys) Encode(IReadOnlyList<Event> events, ReadOnlyMemory<byte> body)
     {
         var payloads = new ReadOnlyMemory<byte>[events.Count];
         var keys = new UInt128[events.Count];
         ArrayBufferWriter<byte>? buffer = null;
-        Utf8JsonWriter? writer = null;
         var serialized = new List<(int Index, int Start, int Length)>();
         for (var i = 0; i < events.Count; i++)
         {
@@ -90,16 +90,12 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
                 continue;
             }
 
-            buffer ??= new ArrayBufferWriter<byte>(events.Count * 256);
-            writer ??= new Utf8JsonWriter(buffer);
+            buffer ??= new ArrayBufferWriter<byte>(events.Count * 128);
             var start = buffer.WrittenCount;
-            writer.Reset(buffer);
-            JsonSerializer.Serialize(writer, e, EventJsonContext.Default.Event);
-            writer.Flush();
+            EventBinary.Write(buffer, e);
             serialized.Add((i, start, buffer.WrittenCount - start));
         }
 
-        writer?.Dispose();
         foreach (var (index, start, length) in serialized)
         {
             payloads[index] = buffer!.WrittenMemory.Slice(start, length);
@@ -116,12 +112,67 @@ public sealed class EventIngestor(EventLog log, IngestOptions options, TimeProvi
     }
 }
 
-/// <summary>Turns log records back into events.</summary>
+/// <summary>Turns log records (JSON as received, or <see cref="EventBinary"/>) back into events.</summary>
 public static class EventCodec
 {
     public static Event Decode(ReadOnlySpan<byte> payload) =>
-        JsonSerializer.Deserialize(payload, EventJsonContext.Default.Event)
-        ?? throw new CorruptLogException("A log record holds a null event.");
+        EventBinary.IsBinary(payload)
+            ? EventBinary.Read(payload)
+            : JsonSerializer.Deserialize(payload, EventJsonContext.Default.Event) ?? throw new CorruptLogException("A log record holds a null event.");
+
+    /// <summary>The record as JSON text: as received, or the binary record's event serialized.</summary>
+    public static string ToJson(ReadOnlySpan<byte> payload) =>
+        EventBinary.IsBinary(payload) ? JsonSerializer.Serialize(EventBinary.Read(payload), EventJsonContext.Default.Event) : Encoding.UTF8.GetString(payload);
+
+    /// <summary>
+    /// False only when the record is certainly not of type <paramref name="type"/> (UTF-8), found without decoding it:
+    /// a follower that needs one type skips the rest this way.
+    /// </summary>
+    public static bool MayBeType(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> type)
+    {
+        if (EventBinary.IsBinary(payload))
+        {
+            return payload.Length < 2 || payload[1] == 0 || EventBinary.TypeName(payload[1]) is not { } name || Ascii.Equals(type, name);
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return true;
+            }
+
+            var sawType = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("type"u8);
+                if (!reader.Read())
+                {
+                    return true;
+                }
+
+                if (isType)
+                {
+                    // Every "type" is looked at: whichever the decoder takes, a match is never skipped.
+                    if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.ValueSpan.SequenceEqual(type))
+                    {
+                        return true;
+                    }
+
+                    sawType = true;
+                }
+
+                reader.Skip();
+            }
+
+            return !sawType;
+        }
+        catch (JsonException)
+        {
+            return true; // let the decoder say what is wrong
+        }
+    }
 
     /// <summary>Reads events with their offsets from a log.</summary>
     public static IEnumerable<(long Offset, Event Event)> ReadEvents(this EventLog log, long fromOffset, long toOffset = long.MaxValue)
