@@ -21,6 +21,9 @@ public static class EventBinary
 {
     public const byte Marker = 0x01;
 
+    /// <summary>The type code of <c>exposure</c> (the second byte of its record).</summary>
+    public const byte ExposureCode = 1;
+
     private static readonly string[] TypeCodes =
     [
         "", EventTypes.Exposure, EventTypes.Click, EventTypes.Like, EventTypes.Share, EventTypes.Purchase, EventTypes.Dwell,
@@ -142,7 +145,7 @@ public static class EventBinary
         var flags = Fields.UserId | Fields.ItemId | Flag(scene, Fields.Scene) | Fields.RequestId | Flag(device, Fields.Device) | Fields.Position
             | (properties.IsEmpty ? 0 : Fields.Properties);
         var w = new Writer(output);
-        w.Header(1, (uint)flags, timestamp);
+        w.Header(ExposureCode, (uint)flags, timestamp);
         w.String(userId);
         w.String(itemId);
         w.StringIf(scene);

@@ -20,6 +20,9 @@ public sealed partial class RealtimeConsumer
     private readonly ILogger _logger;
     private readonly string _snapshotPath;
     private readonly Lock _lock = new();
+    private readonly Lock _followLock = new();
+    private readonly Utf8StringCache _strings = new();
+    private readonly Event _event = new();
     private RealtimeState _state;
 
     public RealtimeConsumer(Project project, RealtimeOptions options, TimeProvider time, ILogger logger)
@@ -34,7 +37,9 @@ public sealed partial class RealtimeConsumer
 
     /// <summary>
     /// Called after each event is applied, on the consumer's thread, in log order (e.g. <c>RealtimeFeatureFeed.Apply</c>, which
-    /// writes realtime counters to the online feature store). Set it before the consumer runs. Default none.
+    /// writes realtime counters to the online feature store). Set it before the consumer runs. Default none. The event
+    /// is lent for the call: for binary records the consumer reuses it for the next one and leaves its properties,
+    /// attributes and turns undecoded, so copy what you keep and read those from the log if you need them.
     /// </summary>
     public Action<long, Event>? Applied { get; set; }
 
@@ -50,23 +55,36 @@ public sealed partial class RealtimeConsumer
     /// <summary>Applies every durable event not yet applied; returns how many.</summary>
     public int CatchUp(int max = int.MaxValue)
     {
-        var applied = 0;
-        foreach (var (offset, e) in _project.Events.ReadEvents(Math.Max(_state.NextOffset, _project.Events.StartOffset)))
+        lock (_followLock)
         {
-            lock (_lock)
+            var applied = 0;
+            using var reader = _project.Events.OpenReader(Math.Max(_state.NextOffset, _project.Events.StartOffset));
+            while (applied < max && reader.TryRead(out var record))
             {
-                _state.Apply(offset, e);
+                Event e;
+                if (EventBinary.IsBinary(record.Payload))
+                {
+                    // Binary records (served lists logged back, most of the log under traffic) are read into one reused
+                    // event with cached ids and without their JSON properties: nothing here reads those.
+                    EventBinary.ReadInto(record.Payload, _event, _strings, structured: false);
+                    e = _event;
+                }
+                else
+                {
+                    e = EventCodec.Decode(record.Payload);
+                }
+
+                lock (_lock)
+                {
+                    _state.Apply(record.Offset, e);
+                }
+
+                Applied?.Invoke(record.Offset, e);
+                applied++;
             }
 
-            Applied?.Invoke(offset, e);
-
-            if (++applied >= max)
-            {
-                break;
-            }
+            return applied;
         }
-
-        return applied;
     }
 
     /// <summary>Writes the snapshot (temp file, fsync, rename, directory fsync) and commits the consumer position.</summary>

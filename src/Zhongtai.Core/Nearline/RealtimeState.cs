@@ -57,14 +57,14 @@ public sealed class ItemCounters
 public sealed class RealtimeState
 {
     private const uint Magic = 0x5A54524C; // "ZTRL"
-    private const int Version = 1;
+    private const int Version = 2; // 2: pending exposures keyed by a 128-bit hash (1: by the joined string)
     private readonly RealtimeOptions _options;
     private readonly FeatureHasher _hasher;
     private readonly Dictionary<string, ItemCounters> _items = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, float>> _cooccurrence = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _recent = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly Queue<(long Seconds, string Key)> _expiry = new();
+    private readonly Dictionary<UInt128, Pending> _pending = [];
+    private readonly Queue<(long Seconds, UInt128 Key)> _expiry = new();
     private readonly int[] _indices = new int[8];
     private readonly float[] _ones = [1, 1, 1, 1, 1, 1, 1, 1];
 
@@ -217,7 +217,8 @@ public sealed class RealtimeState
             foreach (var (seconds, key) in _expiry)
             {
                 w.Write(seconds);
-                w.Write(key);
+                w.Write((ulong)key);
+                w.Write((ulong)(key >> 64));
                 var has = _pending.TryGetValue(key, out var p);
                 w.Write(has);
                 if (has)
@@ -249,7 +250,8 @@ public sealed class RealtimeState
     public static RealtimeState Load(Stream stream, RealtimeOptions options)
     {
         using var header = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (header.ReadUInt32() != Magic || header.ReadInt32() != Version)
+        var version = header.ReadUInt32() == Magic ? header.ReadInt32() : -1;
+        if (version is not (1 or Version))
         {
             throw new InvalidDataException("Not a realtime snapshot (bad magic or version).");
         }
@@ -297,7 +299,7 @@ public sealed class RealtimeState
         for (var n = r.ReadInt32(); n > 0; n--)
         {
             var seconds = r.ReadInt64();
-            var key = r.ReadString();
+            var key = version == 1 ? KeyOf(r.ReadString()) : ReadKey(r);
             state._expiry.Enqueue((seconds, key));
             if (r.ReadBoolean())
             {
@@ -389,15 +391,62 @@ public sealed class RealtimeState
         _indices[n++] = _hasher.Index("u", p.User);
         _indices[n++] = _hasher.Index("i", p.Item);
         _indices[n++] = _hasher.Index("s", p.Scene ?? "");
-        _indices[n++] = _hasher.Index("p", p.Position is { } pos ? pos.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+        Span<char> digits = stackalloc char[11];
+        var written = 0;
+        if (p.Position is { } pos)
+        {
+            pos.TryFormat(digits, out written, default, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        _indices[n++] = _hasher.Index("p", digits[..written]);
         _indices[n++] = _hasher.Index("d", p.Device ?? "");
         var category = _items.TryGetValue(p.Item, out var c) ? c.Category ?? "" : "";
         _indices[n++] = _hasher.Index("c", category);
-        _indices[n++] = _hasher.Index("uc", p.User + "\u0001" + category);
+        _indices[n++] = UserCategory(p.User, category);
         return n;
     }
 
-    private static string PendingKey(string user, string item, string? request) => user + "\u0001" + item + "\u0001" + request;
+    private int UserCategory(string user, string category)
+    {
+        var length = user.Length + 1 + category.Length;
+        if (length > 512)
+        {
+            return _hasher.Index("uc", user + "\u0001" + category);
+        }
+
+        Span<char> value = stackalloc char[length];
+        user.AsSpan().CopyTo(value);
+        value[user.Length] = '\u0001';
+        category.AsSpan().CopyTo(value[(user.Length + 1)..]);
+        return _hasher.Index("uc", value);
+    }
+
+    /// <summary>The key of a pending exposure: a 128-bit hash of user, item and request joined by U+0001.</summary>
+    private static UInt128 PendingKey(string user, string item, string? request)
+    {
+        var length = user.Length + item.Length + (request?.Length ?? 0) + 2;
+        if (length > 1024)
+        {
+            return KeyOf(user + "\u0001" + item + "\u0001" + request);
+        }
+
+        Span<char> joined = stackalloc char[length];
+        user.AsSpan().CopyTo(joined);
+        joined[user.Length] = '\u0001';
+        item.AsSpan().CopyTo(joined[(user.Length + 1)..]);
+        joined[user.Length + 1 + item.Length] = '\u0001';
+        request.AsSpan().CopyTo(joined[(user.Length + item.Length + 2)..]);
+        return KeyOf(joined);
+    }
+
+    private static UInt128 ReadKey(BinaryReader r)
+    {
+        var lower = r.ReadUInt64();
+        var upper = r.ReadUInt64();
+        return new UInt128(upper, lower);
+    }
+
+    private static UInt128 KeyOf(ReadOnlySpan<char> joined) => XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(joined));
 
     private readonly record struct Pending(long Seconds, string User, string Item, string? Scene, int? Position, string? Device);
 }

@@ -1,77 +1,249 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Zhongtai.Events;
-using Zhongtai.Events.Ingest;
+using Zhongtai.Events.Log;
 
 namespace Zhongtai.Serving;
 
 /// <summary>
-/// Appends served lists to the project's event log as <c>exposure</c> events, off the request path: requests enqueue
-/// (never wait), one loop drains the queue in batches through the ingestor (validation, then the log's group commit),
-/// so one fsync covers many lists. When the queue is full the oldest waiting list is dropped and counted.
+/// Appends served lists to the project's event log as <c>exposure</c> events, off the request path. A request encodes
+/// its list straight into binary log records (<see cref="EventBinary.WriteExposure"/>) in one pooled buffer and
+/// enqueues it (never waits); one loop drains the queue in batches into the log's group commit, so one fsync covers
+/// many lists. Nothing here allocates per item. The fields are valid by construction (the engine validated the request;
+/// item ids come from the catalog), so the ingestor's validation is not repeated. When the queue is full the oldest
+/// waiting list is dropped and counted (<see cref="ServingCounters.ExposureListsDropped"/>).
 /// </summary>
-internal sealed partial class ExposureLogger(EventIngestor ingestor, ServingOptions options, ILogger logger)
+internal sealed partial class ExposureLogger
 {
-    private readonly Channel<Event[]> _queue = Channel.CreateBounded<Event[]>(
-        new BoundedChannelOptions(options.ExposureQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-        _ => Interlocked.Increment(ref _droppedLists));
+    [ThreadStatic]
+    private static Scratch? t_scratch;
 
-    private static long _droppedLists;
+    private readonly EventLog _log;
+    private readonly ServingOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<Chunk> _queue;
+    private readonly ConcurrentDictionary<IReadOnlyList<string>, JsonEncodedText> _channelLabels = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<string, JsonEncodedText> _buckets = new(StringComparer.Ordinal);
     private long _logged;
 
-    /// <summary>Exposure events written so far.</summary>
+    public ExposureLogger(EventLog log, ServingOptions options, ILogger logger)
+    {
+        _log = log;
+        _options = options;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Chunk>(
+            new BoundedChannelOptions(options.ExposureQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            dropped =>
+            {
+                ServingCounters.ListDropped(dropped.Records);
+                ArrayPool<byte>.Shared.Return(dropped.Buffer);
+            });
+    }
+
+    /// <summary>Exposure events written so far by this logger.</summary>
     public long Logged => Interlocked.Read(ref _logged);
 
-    /// <summary>Served lists dropped because the queue was full (all engines of the process).</summary>
-    public static long DroppedLists => Interlocked.Read(ref _droppedLists);
+    /// <summary>Encodes the served list's exposures and queues them for the log.</summary>
+    public void Enqueue(RecommendResult result, string userId, string? device, DateTimeOffset now)
+    {
+        var scratch = t_scratch ??= new Scratch();
+        var records = scratch.Records;
+        records.ResetWrittenCount();
+        var models = Models(result.Models, scratch);
+        for (var i = 0; i < result.Items.Count; i++)
+        {
+            var item = result.Items[i];
+            var properties = scratch.Properties;
+            properties.ResetWrittenCount();
+            var json = scratch.Json(properties);
+            json.WriteStartObject();
+            json.WriteString("channel"u8, _channelLabels.Count < 10_000
+                ? _channelLabels.GetOrAdd(item.Channels, static names => JsonEncodedText.Encode(string.Join(",", names)))
+                : JsonEncodedText.Encode(string.Join(",", item.Channels)));
+            if (result.Bucket is { } bucket)
+            {
+                json.WriteString("bucket"u8, _buckets.Count < 10_000 ? _buckets.GetOrAdd(bucket, static b => JsonEncodedText.Encode(b)) : JsonEncodedText.Encode(bucket));
+            }
 
-    public void Enqueue(Event[] list) => _queue.Writer.TryWrite(list);
+            if (models.Length > 0)
+            {
+                json.WriteString("models"u8, models);
+            }
+
+            json.WriteEndObject();
+            json.Flush();
+
+            // Each record is prefixed by its length, so the drain loop can slice the chunk.
+            var lengthAt = records.WrittenCount;
+            records.GetSpan(4);
+            records.Advance(4);
+            EventBinary.WriteExposure(records, userId, item.ItemId, result.Scene, i, result.RequestId, device, now, properties.WrittenSpan);
+            var length = records.WrittenCount - lengthAt - 4;
+            BinaryPrimitives.WriteInt32LittleEndian(scratch.RecordsArray.AsSpan(lengthAt), length);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(records.WrittenCount);
+        records.WrittenSpan.CopyTo(buffer);
+        _queue.Writer.TryWrite(new Chunk(buffer, records.WrittenCount, result.Items.Count));
+    }
 
     /// <summary>Drains the queue until <paramref name="cancellationToken"/> is cancelled, then writes what is left.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var batch = new List<Event>(options.ExposureBatchSize);
+        var chunks = new List<Chunk>();
+        var payloads = new List<ReadOnlyMemory<byte>>(_options.ExposureBatchSize);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await DrainAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                await DrainAsync(chunks, payloads).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
         }
 
-        await DrainAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        await DrainAsync(chunks, payloads).ConfigureAwait(false);
     }
 
-    private async Task DrainAsync(List<Event> batch, CancellationToken cancellationToken)
+    private async Task DrainAsync(List<Chunk> chunks, List<ReadOnlyMemory<byte>> payloads)
     {
         while (true)
         {
-            batch.Clear();
-            while (batch.Count < options.ExposureBatchSize && _queue.Reader.TryRead(out var list))
+            chunks.Clear();
+            payloads.Clear();
+            while (payloads.Count < _options.ExposureBatchSize && _queue.Reader.TryRead(out var chunk))
             {
-                batch.AddRange(list);
+                chunks.Add(chunk);
+                var memory = chunk.Buffer.AsMemory(0, chunk.Length);
+                for (var at = 0; at < chunk.Length;)
+                {
+                    var length = BinaryPrimitives.ReadInt32LittleEndian(memory.Span[at..]);
+                    payloads.Add(memory.Slice(at + 4, length));
+                    at += 4 + length;
+                }
             }
 
-            if (batch.Count == 0)
+            if (payloads.Count == 0)
             {
                 return;
             }
 
             try
             {
-                await ingestor.IngestAsync(batch.ToArray(), backfill: false, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _logged, batch.Count);
+                await _log.AppendAsync(payloads).ConfigureAwait(false);
+                Interlocked.Add(ref _logged, payloads.Count);
+                ServingCounters.Logged(payloads.Count);
             }
-            catch (Exception ex) when (ex is EventBatchException or IOException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or ArgumentException)
             {
-                LogFailed(logger, ex, batch.Count);
+                ServingCounters.Failed(payloads.Count);
+                LogFailed(_logger, ex, payloads.Count);
+            }
+            finally
+            {
+                foreach (var chunk in chunks)
+                {
+                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                }
             }
         }
     }
 
+    /// <summary>The models as one comma-separated value, built in the thread's scratch (no string per request).</summary>
+    private static ReadOnlySpan<char> Models(IReadOnlyList<string> models, Scratch scratch)
+    {
+        var length = 0;
+        foreach (var model in models)
+        {
+            length += model.Length + 1;
+        }
+
+        if (scratch.Chars.Length < length)
+        {
+            scratch.Chars = new char[length * 2];
+        }
+
+        var written = 0;
+        foreach (var model in models)
+        {
+            if (written > 0)
+            {
+                scratch.Chars[written++] = ',';
+            }
+
+            model.CopyTo(scratch.Chars.AsSpan(written));
+            written += model.Length;
+        }
+
+        return scratch.Chars.AsSpan(0, written);
+    }
+
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "{Count} exposure events could not be logged")]
     private static partial void LogFailed(ILogger logger, Exception exception, int count);
+
+    /// <summary>One served list's records, each prefixed by its i32 length, in a pooled buffer.</summary>
+    private readonly record struct Chunk(byte[] Buffer, int Length, int Records);
+
+    /// <summary>Per-thread buffers of the encoder.</summary>
+    private sealed class Scratch
+    {
+        private Utf8JsonWriter? _json;
+
+        public ArrayBufferWriter<byte> Records { get; } = new(4096);
+        public ArrayBufferWriter<byte> Properties { get; } = new(256);
+        public char[] Chars { get; set; } = new char[128];
+
+        /// <summary>The array under <see cref="Records"/> (its written span, writable).</summary>
+        public byte[] RecordsArray => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Records.WrittenMemory, out var segment) ? segment.Array! : throw new InvalidOperationException();
+
+        public Utf8JsonWriter Json(IBufferWriter<byte> output)
+        {
+            if (_json is null)
+            {
+                _json = new Utf8JsonWriter(output);
+            }
+            else
+            {
+                _json.Reset(output);
+            }
+
+            return _json;
+        }
+    }
+}
+
+/// <summary>Process-wide counters of the exposure log-back (exported as metrics by the server).</summary>
+public static class ServingCounters
+{
+    private static long s_logged;
+    private static long s_dropped;
+    private static long s_listsDropped;
+    private static long s_failed;
+
+    /// <summary>Exposure events made durable.</summary>
+    public static long ExposuresLogged => Interlocked.Read(ref s_logged);
+
+    /// <summary>Exposure events dropped because the queue was full (serving outran the log).</summary>
+    public static long ExposuresDropped => Interlocked.Read(ref s_dropped);
+
+    /// <summary>Served lists dropped because the queue was full.</summary>
+    public static long ExposureListsDropped => Interlocked.Read(ref s_listsDropped);
+
+    /// <summary>Exposure events the log refused (I/O failure).</summary>
+    public static long ExposuresFailed => Interlocked.Read(ref s_failed);
+
+    internal static void Logged(int events) => Interlocked.Add(ref s_logged, events);
+
+    internal static void Failed(int events) => Interlocked.Add(ref s_failed, events);
+
+    internal static void ListDropped(int events)
+    {
+        Interlocked.Increment(ref s_listsDropped);
+        Interlocked.Add(ref s_dropped, events);
+    }
 }

@@ -4,15 +4,38 @@ using System.Text.Json;
 namespace Zhongtai.Serving;
 
 /// <summary>
-/// Reads <c>userId</c>, <c>itemId</c> and <c>timestamp</c> of an <c>exposure</c> log record straight from its JSON,
-/// skipping everything else (the properties would otherwise each become a <see cref="JsonDocument"/>). Only the plain
-/// shape the event codec writes is accepted — exact property names, each at most once, unescaped — and anything
-/// else returns false so that the caller decodes the record whole: for every record the event codec decodes, the
-/// fields are the ones the full decode gives.
+/// Reads <c>userId</c>, <c>itemId</c> and <c>timestamp</c> of an <c>exposure</c> log record without materialising the
+/// rest. A binary record (what serving logs) is read field by field with repeated ids taken from a string cache; a JSON
+/// one straight from its text, skipping everything else (the properties would otherwise each become a
+/// <see cref="JsonDocument"/>). Of JSON only the plain shape is accepted — exact property names, each at most once,
+/// unescaped — and anything else returns false so that the caller decodes the record whole: for every record the
+/// event codec decodes, the fields are the ones the full decode gives. One instance per reader (not thread-safe).
 /// </summary>
-internal static class ExposureScan
+internal sealed class ExposureScan
 {
-    public static bool TryRead(ReadOnlySpan<byte> json, out string? userId, out string? itemId, out long seconds)
+    private readonly Zhongtai.Events.Utf8StringCache _strings = new();
+    private readonly Zhongtai.Events.Event _event = new();
+
+    public bool TryRead(ReadOnlySpan<byte> payload, out string? userId, out string? itemId, out long seconds)
+    {
+        if (Zhongtai.Events.EventBinary.IsBinary(payload))
+        {
+            userId = itemId = null;
+            seconds = 0;
+            if (payload.Length < 2 || payload[1] != Zhongtai.Events.EventBinary.ExposureCode)
+            {
+                return false;
+            }
+
+            Zhongtai.Events.EventBinary.ReadInto(payload, _event, _strings, structured: false);
+            (userId, itemId, seconds) = (_event.UserId, _event.ItemId, _event.Timestamp.ToUnixTimeSeconds());
+            return true;
+        }
+
+        return TryReadJson(payload, out userId, out itemId, out seconds);
+    }
+
+    public static bool TryReadJson(ReadOnlySpan<byte> json, out string? userId, out string? itemId, out long seconds)
     {
         userId = itemId = null;
         seconds = 0;

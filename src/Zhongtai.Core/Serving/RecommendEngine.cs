@@ -36,8 +36,10 @@ public sealed partial class RecommendEngine
     private readonly Dictionary<string, IRecallChannel> _channels = new(StringComparer.Ordinal);
     private readonly ConditionalWeakTable<SceneConfig, CompiledPlan> _compiled = [];
     private readonly ConcurrentBag<Scratch> _scratch = [];
-    private readonly ConcurrentDictionary<int, (string[] Names, JsonElement Property)> _channelSets = new();
+    private readonly ConcurrentDictionary<int, string[]> _channelSets = new();
     private readonly IRiskFilter[] _risk;
+    private readonly Lock _followLock = new();
+    private readonly ExposureScan _exposureScan = new();
     private volatile PopularLists _popular = PopularLists.Empty;
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
@@ -58,7 +60,7 @@ public sealed partial class RecommendEngine
         Flagged = new FlaggedItemsFilter(Path.Combine(project.Directory, "risk", "flagged-items.txt"));
         Flagged.Reload();
         _risk = [Flagged, .. riskFilters ?? []];
-        _exposures = new ExposureLogger(project.Ingestor, options, _logger);
+        _exposures = new ExposureLogger(project.Events, options, _logger);
         _graph = new GraphHolder(project, options, time, _logger);
         foreach (var channel in (IRecallChannel[])[new BuiltInChannels.I2i(this), new BuiltInChannels.Vector(this), new BuiltInChannels.Popular(this),
                      new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), .. channels ?? []])
@@ -106,24 +108,28 @@ public sealed partial class RecommendEngine
     /// <summary>Applies every log event serving has not seen yet; returns how many.</summary>
     public int CatchUp()
     {
-        var applied = 0;
-        foreach (var record in Project.Events.Read(Math.Max(Catalog.NextOffset, Project.Events.StartOffset)))
+        lock (_followLock)
         {
-            // Exposures (one per served item, most of the log under traffic) are scanned for the three fields serving
-            // keeps, without materialising the event and its properties; anything else is decoded whole.
-            if (ExposureScan.TryRead(record.Payload.Span, out var user, out var item, out var seconds))
+            var applied = 0;
+            using var reader = Project.Events.OpenReader(Math.Max(Catalog.NextOffset, Project.Events.StartOffset));
+            while (reader.TryRead(out var record))
             {
-                Catalog.ApplyExposure(record.Offset, user, item, seconds);
-            }
-            else
-            {
-                Catalog.Apply(record.Offset, EventCodec.Decode(record.Payload.Span));
+                // Exposures (one per served item, most of the log under traffic) are read for the three fields serving
+                // keeps, without materialising the event and its properties; anything else is decoded whole.
+                if (_exposureScan.TryRead(record.Payload, out var user, out var item, out var seconds))
+                {
+                    Catalog.ApplyExposure(record.Offset, user, item, seconds);
+                }
+                else
+                {
+                    Catalog.Apply(record.Offset, EventCodec.Decode(record.Payload));
+                }
+
+                applied++;
             }
 
-            applied++;
+            return applied;
         }
-
-        return applied;
     }
 
     /// <summary>Recomputes the popular lists from the realtime models now.</summary>
@@ -308,14 +314,14 @@ public sealed partial class RecommendEngine
             for (var i = 0; i < final.Count; i++)
             {
                 var (dense, score, mask) = final[i];
-                items[i] = new RecommendedItem(Catalog[dense].Id, score, ChannelSet(mask).Names);
+                items[i] = new RecommendedItem(Catalog[dense].Id, score, ChannelSet(mask));
             }
 
             var result = new RecommendResult(requestId, request.Scene, models, bucket, coldStart, items, degraded);
             Lap(profile, StageProfile.Result, ref t);
             if (_options.LogExposures && items.Length > 0)
             {
-                LogExposures(request.UserId, result, final, request.Device);
+                _exposures.Enqueue(result, request.UserId, request.Device, _time.GetUtcNow());
             }
 
             if (profile is not null)
@@ -381,7 +387,7 @@ public sealed partial class RecommendEngine
             for (var i = 0; i < n && items.Count < count; i++)
             {
                 var slot = order[i];
-                items.Add(new RecommendedItem(Catalog[scratch.Items[slot]].Id, scratch.Scores[slot], ChannelSet(scratch.Masks[slot]).Names));
+                items.Add(new RecommendedItem(Catalog[scratch.Items[slot]].Id, scratch.Scores[slot], ChannelSet(scratch.Masks[slot])));
             }
 
             return new RecommendResult("r-" + Guid.CreateVersion7().ToString("N"), scene, model is null ? [] : [model.Label], null, false, items, degraded);
@@ -395,9 +401,14 @@ public sealed partial class RecommendEngine
     private (SceneConfig Scene, CompiledPlan Plan, ExperimentAssignment? Assignment) Plan(RecommendRequest request)
     {
         List<(string, string)>? errors = null; // allocated only for a bad request
-        if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 256)
+        if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 256 || request.UserId.AsSpan().ContainsAnyInRange('\0', '\u001f'))
         {
-            (errors ??= []).Add(("userId", "userId is required (1..256 characters)."));
+            (errors ??= []).Add(("userId", "userId is required (1..256 characters, no control characters)."));
+        }
+
+        if (request.Device is { } device && (device.Length > 256 || device.AsSpan().ContainsAnyInRange('\0', '\u001f')))
+        {
+            (errors ??= []).Add(("context.device", "context.device is at most 256 characters, without control characters."));
         }
 
         if (!Scenes.Current.Scenes.TryGetValue(request.Scene ?? "", out var scene))
@@ -933,43 +944,7 @@ public sealed partial class RecommendEngine
         return false;
     }
 
-    private void LogExposures(string userId, RecommendResult result, List<(int Dense, float Score, int Mask)> final, string? device)
-    {
-        var now = _time.GetUtcNow();
-        var models = result.Models.Count == 0 ? (JsonElement?)null : JsonSerializer.SerializeToElement(string.Join(",", result.Models), EventJsonContext.Default.String);
-        var bucket = result.Bucket is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(result.Bucket, EventJsonContext.Default.String);
-        var events = new Event[final.Count];
-        for (var i = 0; i < final.Count; i++)
-        {
-            var properties = new Dictionary<string, JsonElement>(3, StringComparer.Ordinal) { ["channel"] = ChannelSet(final[i].Mask).Property };
-            if (bucket is { } b)
-            {
-                properties["bucket"] = b;
-            }
-
-            if (models is { } m)
-            {
-                properties["models"] = m;
-            }
-
-            events[i] = new Event
-            {
-                Type = EventTypes.Exposure,
-                UserId = userId,
-                ItemId = result.Items[i].ItemId,
-                Scene = result.Scene,
-                Position = i,
-                RequestId = result.RequestId,
-                Device = device,
-                Timestamp = now,
-                Properties = properties,
-            };
-        }
-
-        _exposures.Enqueue(events);
-    }
-
-    private (string[] Names, JsonElement Property) ChannelSet(int mask) => _channelSets.GetOrAdd(mask, m =>
+    private string[] ChannelSet(int mask) => _channelSets.GetOrAdd(mask, m =>
     {
         var names = new List<string>();
         for (var i = 0; i < ChannelNames.All.Count; i++)
@@ -985,7 +960,7 @@ public sealed partial class RecommendEngine
             names.Add(ChannelNames.Pin);
         }
 
-        return ([.. names], JsonSerializer.SerializeToElement(string.Join(",", names), EventJsonContext.Default.String));
+        return [.. names];
     });
 
     /// <summary><c>r-</c> and a version-7 GUID in 32 hex digits, built in one string.</summary>

@@ -32,16 +32,19 @@ internal sealed class SearchService(ZhongtaiHost host) : ProjectFollowerService<
         var dirty = false;
         while (true)
         {
-            foreach (var record in project.Events.Read(consumer.Position))
+            using (var reader = project.Events.OpenReader(consumer.Position))
             {
-                var e = EventCodec.Decode(record.Payload.Span);
-                if (e.Type == EventTypes.Item)
+                while (reader.TryRead(out var record))
                 {
-                    index.Apply(e);
-                    dirty = true;
-                }
+                    // Only catalog upserts matter here: the rest (exposures, clicks) is skipped without decoding.
+                    if (EventCodec.MayBeType(record.Payload, "item"u8) && EventCodec.Decode(record.Payload) is { Type: EventTypes.Item } e)
+                    {
+                        index.Apply(e);
+                        dirty = true;
+                    }
 
-                consumer.Seek(record.Offset + 1);
+                    consumer.Seek(record.Offset + 1);
+                }
             }
 
             var stopping = cancellationToken.IsCancellationRequested;

@@ -19,7 +19,14 @@ public class ExposureScanTests
             new Event { Type = EventTypes.Exposure, UserId = "用户\"7", ItemId = "i/\\x", Timestamp = t.AddDays(-400) },
             new Event { Type = EventTypes.Click, UserId = "u1", ItemId = "i9", RequestId = "r-1", Timestamp = t },
             new Event { Type = EventTypes.Item, ItemId = "i9", Category = "exposure", Timestamp = t },
-        }.Select(e => JsonSerializer.SerializeToUtf8Bytes(e, EventJsonContext.Default.Event)).ToList();
+        };
+        var binary = encoded.Select(e =>
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            EventBinary.Write(buffer, e);
+            return buffer.WrittenSpan.ToArray();
+        }).ToList();
+        var json = encoded.Select(e => JsonSerializer.SerializeToUtf8Bytes(e, EventJsonContext.Default.Event)).ToList();
         var handWritten = new[]
         {
             """{"type":"exposure","userId":"u2","itemId":"i3","timestamp":"2026-11-22T10:00:00Z","properties":{"a":[1,{"b":null}]}}""",
@@ -33,27 +40,32 @@ public class ExposureScanTests
             """[1,2]""",
         }.Select(Encoding.UTF8.GetBytes);
 
+        var scan = new ExposureScan();
         var scanned = 0;
-        foreach (var json in encoded.Concat(handWritten))
+        foreach (var payload in json.Concat(handWritten).Concat(binary))
         {
-            if (!ExposureScan.TryRead(json, out var user, out var item, out var seconds))
+            if (!scan.TryRead(payload, out var user, out var item, out var seconds))
             {
                 continue;
             }
 
             scanned++;
-            var e = EventCodec.Decode(json);
+            var e = EventCodec.Decode(payload);
             Assert.Equal(EventTypes.Exposure, e.Type);
             Assert.Equal(e.UserId, user);
             Assert.Equal(e.ItemId, item);
             Assert.Equal(e.Timestamp.ToUnixTimeSeconds(), seconds);
         }
 
-        Assert.True(ExposureScan.TryRead(encoded[0], out _, out _, out _), "the codec's own exposures take the fast path");
-        Assert.True(ExposureScan.TryRead(encoded[1], out var escapedUser, out var escapedItem, out _));
-        Assert.Equal(("用户\"7", "i/\\x"), (escapedUser, escapedItem));
-        Assert.False(ExposureScan.TryRead(encoded[2], out _, out _, out _)); // a click is decoded whole
-        Assert.False(ExposureScan.TryRead(encoded[3], out _, out _, out _));
-        Assert.Equal(5, scanned); // 2 encoded + first three hand-written; escaped names/values, no timestamp, duplicates, other types decline
+        foreach (var records in new[] { json, binary })
+        {
+            Assert.True(scan.TryRead(records[0], out _, out _, out _), "the codec's own exposures take the fast path");
+            Assert.True(scan.TryRead(records[1], out var escapedUser, out var escapedItem, out _));
+            Assert.Equal(("用户\"7", "i/\\x"), (escapedUser, escapedItem));
+            Assert.False(scan.TryRead(records[2], out _, out _, out _)); // a click is decoded whole
+            Assert.False(scan.TryRead(records[3], out _, out _, out _));
+        }
+
+        Assert.Equal(7, scanned); // 2 JSON + 2 binary exposures + first three hand-written; escaped names/values, no timestamp, duplicates, other types decline
     }
 }
