@@ -147,7 +147,8 @@ internal static class ServeBench
                     var requests = Math.Max(1, profile.Requests);
                     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / requests;
                     progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
-                        $"GC: {(GC.GetTotalAllocatedBytes() - allocated0) / requests / 1024.0:F0} KB allocated per request, gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}, paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms; engine mean per stage (wall): {profile}");
+                        $"GC: {(GC.GetTotalAllocatedBytes() - allocated0) / requests / 1024.0:F0} KB allocated per request, gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}, paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms " +
+                        $"(last ephemeral: {Ephemeral()}); engine mean per stage (wall): {profile}");
                 }
 
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
@@ -163,6 +164,13 @@ internal static class ServeBench
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
         }
+    }
+
+    /// <summary>The last ephemeral collection: its generation, pause, promoted bytes and heap size (what a pause is made of).</summary>
+    private static string Ephemeral()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+        return $"gen{info.Generation} {info.PauseDurations[0].TotalMilliseconds:F1} ms, promoted {info.PromotedBytes / 1e6:F1} MB, heap {info.HeapSizeBytes / 1e6:F0} MB";
     }
 
     /// <summary>Merged candidates after filters of the probe request (what the ranker scores per request).</summary>

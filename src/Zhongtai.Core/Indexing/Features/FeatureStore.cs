@@ -45,7 +45,7 @@ public sealed class EmbeddedFeatureStore : IFeatureStore
     private const uint Magic = 0x5346545A; // "ZTFS"
     private readonly string _directory;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, (float[] Values, long ExpiresAt)> _overlay = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OverlayRow> _overlay = new(StringComparer.Ordinal);
     private BaseLayer? _base;
 
     public EmbeddedFeatureStore(string directory, IReadOnlyList<string> featureNames, TimeProvider time)
@@ -120,7 +120,23 @@ public sealed class EmbeddedFeatureStore : IFeatureStore
         }
 
         var expires = ttl is { } t ? _time.GetUtcNow().Add(t).UtcTicks : long.MaxValue;
-        _overlay[key] = (values.ToArray(), expires);
+        // A key written again (realtime counters: every exposure) is updated in place, so a busy overlay allocates
+        // nothing; a row the sweep removed meanwhile is put back whole.
+        if (_overlay.TryGetValue(key, out var row))
+        {
+            lock (row)
+            {
+                values.CopyTo(row.Values);
+                row.ExpiresAt = expires;
+            }
+
+            if (_overlay.TryGetValue(key, out var current) && ReferenceEquals(current, row))
+            {
+                return;
+            }
+        }
+
+        _overlay[key] = new OverlayRow(values.ToArray(), expires);
     }
 
     public int GetMany(ReadOnlySpan<string> keys, Span<float> destination, Span<bool> found)
@@ -137,9 +153,8 @@ public sealed class EmbeddedFeatureStore : IFeatureStore
         for (var i = 0; i < keys.Length; i++)
         {
             var row = destination.Slice(i * width, width);
-            if (!_overlay.IsEmpty && _overlay.TryGetValue(keys[i], out var o) && o.ExpiresAt > now)
+            if (!_overlay.IsEmpty && _overlay.TryGetValue(keys[i], out var o) && o.TryCopy(now, row))
             {
-                o.Values.CopyTo(row);
                 found[i] = true;
                 hits++;
             }
@@ -166,13 +181,37 @@ public sealed class EmbeddedFeatureStore : IFeatureStore
         var removed = 0;
         foreach (var (key, value) in _overlay)
         {
-            if (value.ExpiresAt <= now && _overlay.TryRemove(new KeyValuePair<string, (float[], long)>(key, value)))
+            lock (value)
             {
-                removed++;
+                if (value.ExpiresAt <= now && _overlay.TryRemove(new KeyValuePair<string, OverlayRow>(key, value)))
+                {
+                    removed++;
+                }
             }
         }
 
         return removed;
+    }
+
+    /// <summary>One overlay row, written in place under its own lock.</summary>
+    private sealed class OverlayRow(float[] values, long expiresAt)
+    {
+        public float[] Values { get; } = values;
+        public long ExpiresAt { get; set; } = expiresAt;
+
+        public bool TryCopy(long now, Span<float> destination)
+        {
+            lock (this)
+            {
+                if (ExpiresAt <= now)
+                {
+                    return false;
+                }
+
+                Values.CopyTo(destination);
+                return true;
+            }
+        }
     }
 
     private void Write(string path, string version, string[] keys, float[] matrix)
