@@ -122,7 +122,7 @@ internal static class RecommendApi
         RecommendHttpRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJsonContext.Default.RecommendHttpRequest, context.RequestAborted);
+            body = JsonSerializer.Deserialize(context.AppRequest().Body.Span, ApiJsonContext.Default.RecommendHttpRequest); // read once by the gateway
         }
         catch (JsonException ex)
         {
