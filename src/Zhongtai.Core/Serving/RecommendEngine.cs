@@ -132,7 +132,11 @@ public sealed partial class RecommendEngine
         }
     }
 
-    /// <summary>Recomputes the popular lists from the realtime models now.</summary>
+    /// <summary>
+    /// Recomputes the popular lists from the realtime models now: decayed popularity, best first, ties by id. Each list
+    /// keeps its top <see cref="ServingOptions.PopularListSize"/> in a bounded heap while the items are scanned once, so
+    /// a refresh neither sorts nor copies the whole catalog.
+    /// </summary>
     public void RefreshPopular()
     {
         if (Realtime is null)
@@ -142,47 +146,80 @@ public sealed partial class RecommendEngine
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var halfLife = _popularityHalfLifeHours * 3600;
-        var rows = Realtime.Read(s =>
+        var size = _options.PopularListSize;
+        var overall = new TopPopular(size);
+        var byCategory = new Dictionary<string, TopPopular>(StringComparer.Ordinal);
+        Realtime.Read(s =>
         {
-            var list = new List<(string Id, double Score, string? Category)>(s.Items.Count);
             foreach (var (id, c) in s.Items)
             {
-                list.Add((id, c.Popularity * Math.Pow(2, -Math.Max(0, now - c.LastSeconds) / halfLife), c.Category));
+                var score = c.Popularity * Math.Pow(2, -Math.Max(0, now - c.LastSeconds) / halfLife);
+                TopPopular? category = null;
+                if (c.Category is not null && !byCategory.TryGetValue(c.Category, out category))
+                {
+                    byCategory[c.Category] = category = new TopPopular(size);
+                }
+
+                var toOverall = overall.WouldTake(score, id);
+                var toCategory = category?.WouldTake(score, id) == true;
+                if (!(toOverall || toCategory) || Catalog.Find(id) is var dense && (dense < 0 || Catalog[dense].Deleted))
+                {
+                    continue;
+                }
+
+                if (toOverall)
+                {
+                    overall.Add(dense, id, score);
+                }
+
+                if (toCategory)
+                {
+                    category!.Add(dense, id, score);
+                }
             }
 
-            return list;
+            return 0;
         });
-        rows.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
-        var overall = new List<(int, float)>(_options.PopularListSize);
-        var byCategory = new Dictionary<string, List<(int, float)>>(StringComparer.Ordinal);
-        foreach (var (id, score, category) in rows)
+
+        _popular = new PopularLists(overall.BestFirst(), byCategory.Where(kv => kv.Value.Count > 0).ToFrozenDictionary(kv => kv.Key, kv => kv.Value.BestFirst(), StringComparer.Ordinal));
+    }
+
+    /// <summary>The best <c>k</c> (score, then id) seen so far, in a min-heap whose root is the worst kept.</summary>
+    private sealed class TopPopular(int k)
+    {
+        private static readonly Comparer<(double Score, string Id)> WorstFirst = Comparer<(double Score, string Id)>.Create(
+            static (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : string.CompareOrdinal(b.Id, a.Id));
+
+        private readonly PriorityQueue<int, (double Score, string Id)> _heap = new(WorstFirst);
+
+        public int Count => _heap.Count;
+
+        public bool WouldTake(double score, string id) =>
+            _heap.Count < k || (_heap.TryPeek(out _, out var worst) && WorstFirst.Compare((score, id), worst) > 0);
+
+        public void Add(int dense, string id, double score)
         {
-            var dense = Catalog.Find(id);
-            if (dense < 0 || Catalog[dense].Deleted)
+            if (_heap.Count < k)
             {
-                continue;
+                _heap.Enqueue(dense, (score, id));
             }
-
-            if (overall.Count < _options.PopularListSize)
+            else
             {
-                overall.Add((dense, (float)score));
-            }
-
-            if (category is not null)
-            {
-                if (!byCategory.TryGetValue(category, out var list))
-                {
-                    byCategory[category] = list = [];
-                }
-
-                if (list.Count < _options.PopularListSize)
-                {
-                    list.Add((dense, (float)score));
-                }
+                _heap.EnqueueDequeue(dense, (score, id));
             }
         }
 
-        _popular = new PopularLists([.. overall], byCategory.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
+        public (int, float)[] BestFirst()
+        {
+            var list = new (int, float)[_heap.Count];
+            for (var i = list.Length - 1; i >= 0; i--)
+            {
+                _heap.TryDequeue(out var dense, out var priority);
+                list[i] = (dense, (float)priority.Score);
+            }
+
+            return list;
+        }
     }
 
     /// <summary>Checks every recall model alias in use and starts loading versions that changed (returns at once).</summary>
