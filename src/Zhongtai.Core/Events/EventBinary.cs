@@ -167,8 +167,8 @@ public static class EventBinary
     }
 
     /// <summary>
-    /// Decodes a binary record into <paramref name="e"/>, setting every field. Identifiers (ids, scene, device, request,
-    /// category) come from <paramref name="strings"/> when given, so a follower that reads millions of exposures does not
+    /// Decodes a binary record into <paramref name="e"/>, setting every field. Identifiers that repeat (user, item,
+    /// scene, device, category) come from <paramref name="strings"/> when given, so a follower that reads millions of exposures does not
     /// allocate the same strings again; with <paramref name="structured"/> false the properties, attributes and turns
     /// are left null (their JSON is skipped).
     /// </summary>
@@ -196,7 +196,7 @@ public static class EventBinary
         e.UserId = Has(flags, Fields.UserId) ? r.String(cached: true) : null;
         e.ItemId = Has(flags, Fields.ItemId) ? r.String(cached: true) : null;
         e.Scene = Has(flags, Fields.Scene) ? r.String(cached: true) : null;
-        e.RequestId = Has(flags, Fields.RequestId) ? r.String(cached: true) : null;
+        e.RequestId = Has(flags, Fields.RequestId) ? r.String(cached: false) : null; // new with every list: caching it would only make survivors
         e.Device = Has(flags, Fields.Device) ? r.String(cached: true) : null;
         e.Ip = Has(flags, Fields.Ip) ? r.String(cached: false) : null;
         e.UserAgent = Has(flags, Fields.UserAgent) ? r.String(cached: false) : null;

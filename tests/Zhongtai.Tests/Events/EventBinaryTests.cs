@@ -128,7 +128,7 @@ public sealed class EventBinaryTests
         EventBinary.ReadInto(bytes, a, cache, structured: false);
         EventBinary.ReadInto(bytes, b, cache, structured: false);
         Assert.Same(a.UserId, b.UserId);
-        Assert.Same(a.RequestId, b.RequestId);
+        Assert.Same(a.ItemId, b.ItemId);
         Assert.Equal("用户-1", a.UserId);
         Assert.Null(a.Properties);
         Assert.Null(a.Turns);
