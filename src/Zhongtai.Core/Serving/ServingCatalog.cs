@@ -204,6 +204,9 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
 
     public int Count => _count;
 
+    /// <summary>Called by the writer after each <c>item</c> event is applied, with the item's dense id (the content channel's index follows it).</summary>
+    public event Action<int, Event>? ItemChanged;
+
     /// <summary>Distinct categories seen so far, plus one for none (every <see cref="ServingItem.CategoryOrdinal"/> is below it).</summary>
     public int CategoryCount => _categoryCount;
 
@@ -377,6 +380,8 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
                 }
             }
         }
+
+        ItemChanged?.Invoke(dense, e);
     }
 
     private static HotItem Hot(ServingItem item) => new()
