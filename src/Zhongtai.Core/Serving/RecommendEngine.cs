@@ -61,7 +61,7 @@ public sealed partial class RecommendEngine
         _exposures = new ExposureLogger(project.Ingestor, options, _logger);
         _graph = new GraphHolder(project, options, time, _logger);
         foreach (var channel in (IRecallChannel[])[new BuiltInChannels.I2i(this), new BuiltInChannels.Vector(this), new BuiltInChannels.Popular(this),
-                     new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), new ContentChannel(this, options.Content), .. channels ?? []])
+                     new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), Content = new ContentChannel(this, options.Content), .. channels ?? []])
         {
             _channels[channel.Name] = channel;
         }
@@ -95,6 +95,9 @@ public sealed partial class RecommendEngine
     internal int VectorCacheUsers => _options.VectorCacheUsers;
 
     internal ServingCatalog Catalog { get; }
+
+    /// <summary>The content channel (its index also personalises search).</summary>
+    internal ContentChannel Content { get; }
 
     internal PopularLists PopularLists => _popular;
 
