@@ -8,6 +8,12 @@ namespace Zhongtai.Serving;
 /// <summary>Options of the <c>content</c> recall channel (configuration section <c>Serving:Content</c>).</summary>
 public sealed class ContentChannelOptions
 {
+    /// <summary>
+    /// Keep content vectors of every item (about 0.9 KB and 78 µs of the catalog's follow thread per item at 64 dims).
+    /// False: the channel proposes nothing and search personalisation uses category shares only. Default true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Dimension of the hashed content vectors (more dimensions: fewer hash collisions, more memory). Default 64.</summary>
     [Range(8, 1024)]
     public int Dimension { get; set; } = 64;
@@ -368,7 +374,10 @@ internal sealed class ContentChannel : IRecallChannel
     {
         Index = new ContentIndex(options);
         _minSimilarity = options.MinSimilarity;
-        engine.Catalog.ItemChanged += Index.Apply;
+        if (options.Enabled)
+        {
+            engine.Catalog.ItemChanged += Index.Apply;
+        }
     }
 
     public string Name => ChannelNames.Content;

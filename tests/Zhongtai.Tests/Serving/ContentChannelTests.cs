@@ -25,7 +25,7 @@ public class ContentChannelTests
     private static Event Click(string user, string item, DateTimeOffset at) => new() { Type = EventTypes.Click, UserId = user, ItemId = item, Timestamp = at };
 
     /// <summary>A shop of shoes, dresses and books (6 each, distinct titles), an engine over it with only the content channel.</summary>
-    private static async Task<(RecommendEngine Engine, Project Project, DateTimeOffset Now)> ShopAsync(ZhongtaiHost host)
+    private static async Task<(RecommendEngine Engine, Project Project, DateTimeOffset Now)> ShopAsync(ZhongtaiHost host, ServingOptions? options = null)
     {
         var project = host.Project();
         var now = host.Time.GetUtcNow();
@@ -44,7 +44,7 @@ public class ContentChannelTests
         events.Add(Click("alice", "d1", now.AddMinutes(-29)));
         events.Add(Click("bob", "s0", now.AddMinutes(-30)));
         await project.Ingestor.IngestAsync([.. events], backfill: false, CancellationToken.None);
-        var engine = new RecommendEngine(project, null, host.Options.Realtime, new ServingOptions { LogExposures = false }, host.Time, host.Loggers);
+        var engine = new RecommendEngine(project, null, host.Options.Realtime, options ?? new ServingOptions { LogExposures = false }, host.Time, host.Loggers);
         await File.WriteAllTextAsync(Path.Combine(project.Directory, "scenes.json"), ContentOnly);
         engine.Scenes.Reload();
         engine.CatchUp();
@@ -103,6 +103,17 @@ public class ContentChannelTests
         var category = (await engine.RecommendAsync(new RecommendRequest { UserId = "stranger", Category = "books", Count = 10 })).Items.Select(i => i.ItemId).ToList();
         Assert.Equal(6, category.Count);
         Assert.All(category, id => Assert.StartsWith("b", id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Disabled_KeepsNoVectors_AndProposesNothing()
+    {
+        using var dir = new TempDirectory();
+        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
+        var (engine, _, _) = await ShopAsync(host, new ServingOptions { LogExposures = false, Content = { Enabled = false } });
+        Assert.Equal(0, engine.Content.Index.Count);
+        Assert.Empty((await engine.RecommendAsync(new RecommendRequest { UserId = "alice" })).Items);
+        Assert.Empty((await engine.RecommendAsync(new RecommendRequest { UserId = "x", Query = "running shoes" })).Items);
     }
 
     [Fact]
