@@ -151,6 +151,63 @@ internal static class BenchCommands
         });
         bench.Subcommands.Add(features);
 
+        var memoryUsers = new Option<int>("--users") { Description = "Users loaded.", DefaultValueFactory = _ => 1_000_000 };
+        var memoryItems = new Option<int>("--items") { Description = "Catalog size.", DefaultValueFactory = _ => 100_000 };
+        var memoryHistory = new Option<int>("--history") { Description = "Clicked items per user.", DefaultValueFactory = _ => 20 };
+        var memoryExposures = new Option<int>("--exposures") { Description = "Exposures per user (of clicked items; two clicks join them).", DefaultValueFactory = _ => 5 };
+        var memory = new Command("memory", "Managed heap per user of the serving catalog and the realtime state, next to a bare id map, for N users with a small history each.")
+        {
+            memoryUsers, memoryItems, memoryHistory, memoryExposures,
+        };
+        memory.SetAction((parse, ct) =>
+        {
+            var json = parse.GetValue(ZtCommand.Json);
+            var r = MemoryBench.Run(parse.GetValue(memoryUsers), parse.GetValue(memoryItems), parse.GetValue(memoryHistory), parse.GetValue(memoryExposures),
+                line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+            if (json)
+            {
+                ZtCommand.WriteJson(r);
+                return Task.CompletedTask;
+            }
+
+            var table = new Table().AddColumns("structure", "MB", "B/user", "marginal B/user", "load s", "note");
+            foreach (var s in r.Structures)
+            {
+                table.AddRow(Markup.Escape(s.Name), $"{s.Bytes / 1e6:N1}", $"{s.BytesPerUser:N0}", $"{s.MarginalBytesPerUser:N0}", $"{s.Seconds:F1}", Markup.Escape(s.Note));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(Markup.Escape($"{r.Users:N0} users × ({r.History} clicks + {r.Exposures} exposures), {r.Items:N0} items; with the last two structures alive: heap {r.HeapBytes / 1e6:N0} MB, working set {r.WorkingSetBytes / 1e6:N0} MB (peak {r.PeakWorkingSetBytes / 1e6:N0} MB)."));
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(memory);
+
+        var contentItems = new Option<int>("--items") { Description = "Catalog size.", DefaultValueFactory = _ => 100_000 };
+        var contentQueries = new Option<int>("--queries") { Description = "Queries (each the mean of 5 items of one category).", DefaultValueFactory = _ => 2_000 };
+        var contentK = new Option<int>("--k") { Description = "Candidates per query (the channel's quota).", DefaultValueFactory = _ => 100 };
+        var contentDim = new Option<int>("--dim") { Description = "Content vector dimension.", DefaultValueFactory = _ => 64 };
+        var content = new Command("content", "The content channel's index: insert and update µs per item, memory, and search µs with HNSW against an exact SIMD scan, with recall.")
+        {
+            contentItems, contentQueries, contentK, contentDim,
+        };
+        content.SetAction((parse, ct) =>
+        {
+            var json = parse.GetValue(ZtCommand.Json);
+            var r = ContentBench.Run(parse.GetValue(contentItems), parse.GetValue(contentQueries), parse.GetValue(contentK), parse.GetValue(contentDim),
+                line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+            if (json)
+            {
+                ZtCommand.WriteJson(r);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"{r.Items:N0} items × {r.Dimension} dims: insert {r.InsertMicrosPerItem:F0} µs/item, update {r.UpdateMicrosPerItem:F0} µs/item, index {r.IndexBytes / 1e6:N0} MB ({r.HeapBytes / 1e6:N0} MB of heap); top {r.K} of {r.Queries:N0} queries: HNSW p50 {r.HnswP50Micros:F0} µs, p99 {r.HnswP99Micros:F0} µs, recall {r.RecallAtK:P1}; exact scan p50 {r.ExactP50Micros:F0} µs, p99 {r.ExactP99Micros:F0} µs."));
+            }
+
+            return Task.CompletedTask;
+        });
+        bench.Subcommands.Add(content);
+
         var items = new Option<int>("--items") { Description = "Generated catalog size.", DefaultValueFactory = _ => 100_000 };
         var searches = new Option<int>("--queries") { Description = "Queries to run.", DefaultValueFactory = _ => 20_000 };
         var search = new Command("search", "Inverted index: indexing items/s, then queries/s and latency on a generated catalog (15% Chinese titles).") { items, searches };

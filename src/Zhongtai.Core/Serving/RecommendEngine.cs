@@ -23,7 +23,7 @@ namespace Zhongtai.Serving;
 public sealed partial class RecommendEngine
 {
     private const int RrfK = 60;
-    private const int PinBit = 1 << 6;
+    private const int PinBit = 1 << 16; // above every channel's bit (ChannelNames.All)
     private readonly ServingOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -63,7 +63,7 @@ public sealed partial class RecommendEngine
         _exposures = new ExposureLogger(project.Events, options, _logger);
         _graph = new GraphHolder(project, options, time, _logger);
         foreach (var channel in (IRecallChannel[])[new BuiltInChannels.I2i(this), new BuiltInChannels.Vector(this), new BuiltInChannels.Popular(this),
-                     new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), .. channels ?? []])
+                     new BuiltInChannels.Fresh(this), new BuiltInChannels.Graph(this), Content = new ContentChannel(this, options.Content), .. channels ?? []])
         {
             _channels[channel.Name] = channel;
         }
@@ -97,6 +97,9 @@ public sealed partial class RecommendEngine
     internal int VectorCacheUsers => _options.VectorCacheUsers;
 
     internal ServingCatalog Catalog { get; }
+
+    /// <summary>The content channel (its index also personalises search).</summary>
+    internal ContentChannel Content { get; }
 
     internal PopularLists PopularLists => _popular;
 

@@ -21,6 +21,7 @@ public sealed class SceneSet
                     new ChannelConfig { Name = ChannelNames.I2i, Quota = 150 },
                     new ChannelConfig { Name = ChannelNames.Vector, Quota = 150 },
                     new ChannelConfig { Name = ChannelNames.Inverted, Quota = 100 },
+                    new ChannelConfig { Name = ChannelNames.Content, Quota = 100 },
                     new ChannelConfig { Name = ChannelNames.Graph, Quota = 100 },
                     new ChannelConfig { Name = ChannelNames.Popular, Quota = 100 },
                     new ChannelConfig { Name = ChannelNames.Fresh, Quota = 30 },
@@ -302,11 +303,12 @@ public static class ChannelNames
     public const string Popular = "popular";
     public const string Graph = "graph";
     public const string Fresh = "fresh";
+    public const string Content = "content";
 
     /// <summary>Not a channel: an item placed by a pin rule.</summary>
     public const string Pin = "pin";
 
-    public static readonly IReadOnlyList<string> All = [I2i, Vector, Inverted, Popular, Graph, Fresh];
+    public static readonly IReadOnlyList<string> All = [I2i, Vector, Inverted, Popular, Graph, Fresh, Content];
 }
 
 public static class RankingModels

@@ -57,6 +57,9 @@ public sealed class ServingOptions
     [Range(0, 10_000_000)]
     public int VectorCacheUsers { get; set; } = 20_000;
 
+    /// <summary>The <c>content</c> recall channel (hashed content vectors of every item, searched with HNSW).</summary>
+    public ContentChannelOptions Content { get; set; } = new();
+
     /// <summary>Log every served list back as exposure events. Default true.</summary>
     public bool LogExposures { get; set; } = true;
 
