@@ -19,6 +19,12 @@ public static class ZhongtaiServer
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = host.DataDirectory });
         builder.WebHost.UseUrls([.. urls]);
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        if (host.Options.Serving.MinWorkerThreads > minWorkers)
+        {
+            ThreadPool.SetMinThreads(host.Options.Serving.MinWorkerThreads, minIo); // followers must not starve requests
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = host.Options.Events.Ingest.MaxBodyBytes;

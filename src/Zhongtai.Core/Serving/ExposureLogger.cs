@@ -48,15 +48,20 @@ internal sealed partial class ExposureLogger
     public long Logged => Interlocked.Read(ref _logged);
 
     /// <summary>Encodes the served list's exposures and queues them for the log.</summary>
-    public void Enqueue(RecommendResult result, string userId, string? device, DateTimeOffset now)
+    public void Enqueue(RecommendResult result, string userId, string? device, DateTimeOffset now) =>
+        Enqueue(userId, result.Scene, result.RequestId, result.Models, result.Bucket, result.Items, 0, device, now);
+
+    /// <summary>Encodes a served list's exposures (positions from <paramref name="firstPosition"/>) and queues them for the log.</summary>
+    public void Enqueue(string userId, string scene, string requestId, IReadOnlyList<string> modelList, string? bucketLabel,
+        IReadOnlyList<RecommendedItem> items, int firstPosition, string? device, DateTimeOffset now)
     {
         var scratch = t_scratch ??= new Scratch();
         var records = scratch.Records;
         records.ResetWrittenCount();
-        var models = Models(result.Models, scratch);
-        for (var i = 0; i < result.Items.Count; i++)
+        var models = Models(modelList, scratch);
+        for (var i = 0; i < items.Count; i++)
         {
-            var item = result.Items[i];
+            var item = items[i];
             var properties = scratch.Properties;
             properties.ResetWrittenCount();
             var json = scratch.Json(properties);
@@ -64,7 +69,7 @@ internal sealed partial class ExposureLogger
             json.WriteString("channel"u8, _channelLabels.Count < 10_000
                 ? _channelLabels.GetOrAdd(item.Channels, static names => JsonEncodedText.Encode(string.Join(",", names)))
                 : JsonEncodedText.Encode(string.Join(",", item.Channels)));
-            if (result.Bucket is { } bucket)
+            if (bucketLabel is { } bucket)
             {
                 json.WriteString("bucket"u8, _buckets.Count < 10_000 ? _buckets.GetOrAdd(bucket, static b => JsonEncodedText.Encode(b)) : JsonEncodedText.Encode(bucket));
             }
@@ -81,14 +86,14 @@ internal sealed partial class ExposureLogger
             var lengthAt = records.WrittenCount;
             records.GetSpan(4);
             records.Advance(4);
-            EventBinary.WriteExposure(records, userId, item.ItemId, result.Scene, i, result.RequestId, device, now, properties.WrittenSpan);
+            EventBinary.WriteExposure(records, userId, item.ItemId, scene, firstPosition + i, requestId, device, now, properties.WrittenSpan);
             var length = records.WrittenCount - lengthAt - 4;
             BinaryPrimitives.WriteInt32LittleEndian(scratch.RecordsArray.AsSpan(lengthAt), length);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(records.WrittenCount);
         records.WrittenSpan.CopyTo(buffer);
-        _queue.Writer.TryWrite(new Chunk(buffer, records.WrittenCount, result.Items.Count));
+        _queue.Writer.TryWrite(new Chunk(buffer, records.WrittenCount, items.Count));
     }
 
     /// <summary>Drains the queue until <paramref name="cancellationToken"/> is cancelled, then writes what is left.</summary>

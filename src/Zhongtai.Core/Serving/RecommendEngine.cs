@@ -379,6 +379,19 @@ public sealed partial class RecommendEngine
     }
 
     /// <summary>
+    /// Logs a list served outside <see cref="RecommendAsync"/> (search results) back as exposures, exactly like a
+    /// recommended list, so clicks carrying <paramref name="requestId"/> are attributed. <paramref name="userId"/> must be
+    /// valid (1..256 characters, no control characters); nothing is logged when exposure logging is off.
+    /// </summary>
+    public void LogServed(string userId, string scene, string requestId, IReadOnlyList<string> models, IReadOnlyList<RecommendedItem> items, int firstPosition)
+    {
+        if (_options.LogExposures && items.Count > 0)
+        {
+            _exposures.Enqueue(userId, scene, requestId, models, null, items, firstPosition, null, _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>
     /// Items like <paramref name="itemId"/>: realtime co-engagement, the nearest items in the recall model's factor
     /// space, and knowledge-graph neighbours (item → tag → item), fused by rank. Null when serving has never seen the item.
     /// </summary>

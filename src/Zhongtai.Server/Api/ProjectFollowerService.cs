@@ -11,7 +11,9 @@ namespace Zhongtai.Server.Api;
 internal abstract class ProjectFollowerService<T>(ZhongtaiHost host) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Lazy<(T Value, Task Running)>> _followers = new(StringComparer.Ordinal);
-    private CancellationToken _stopping;
+    // Its own token, not ExecuteAsync's: since .NET 10 ExecuteAsync starts on a background thread, so a follower
+    // started by a request before it runs would otherwise get a token that never fires and hold up shutdown.
+    private readonly CancellationTokenSource _stopping = new();
 
     protected ZhongtaiHost Host => host;
 
@@ -20,7 +22,7 @@ internal abstract class ProjectFollowerService<T>(ZhongtaiHost host) : Backgroun
 
     /// <summary>The project's follower, starting it on first use.</summary>
     public T For(string project) =>
-        _followers.GetOrAdd(project, p => new(() => Start(host.Project(p), _stopping))).Value.Value;
+        _followers.GetOrAdd(project, p => new(() => Start(host.Project(p), _stopping.Token))).Value.Value;
 
     /// <summary>Creates the follower and starts its loop (which must end when <paramref name="stopping"/> is cancelled).</summary>
     protected abstract (T Value, Task Running) Start(Project project, CancellationToken stopping);
@@ -30,9 +32,20 @@ internal abstract class ProjectFollowerService<T>(ZhongtaiHost host) : Backgroun
     {
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         if (!Enabled)
         {
             return;

@@ -135,7 +135,7 @@ internal static class SearchApi
         SearchRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJsonContext.Default.SearchRequest, context.RequestAborted);
+            request = JsonSerializer.Deserialize(context.AppRequest().Body.Span, ApiJsonContext.Default.SearchRequest); // read once by the gateway
         }
         catch (JsonException ex)
         {
@@ -237,8 +237,13 @@ internal static class SearchApi
         }
 
         var response = new SearchResponse(NewRequestId(), models, personal is not null, items);
-        // Exposure logging for search goes here (scene "search", one exposure per returned item with this requestId and
-        // its position offset + i): left to the rewrite of the exposure path, which owns the logger.
+        if (request.UserId is { } viewer)
+        {
+            // Logged back like recommended lists (scene "search", positions from the page's offset), so clicks that
+            // carry the requestId are attributed; an anonymous search has nobody to attribute to.
+            engine.LogServed(viewer, "search", response.RequestId, models, [.. items.Select(i => new RecommendedItem(i.ItemId, i.Score, i.Channels))], offset);
+        }
+
         return Results.Json(response, ApiJsonContext.Default.SearchResponse);
     }
 
@@ -251,9 +256,9 @@ internal static class SearchApi
             (errors ??= []).Add(("query", "query is at most 1000 characters."));
         }
 
-        if (request.UserId is { } user && (string.IsNullOrWhiteSpace(user) || user.Length > 256))
+        if (request.UserId is { } user && (string.IsNullOrWhiteSpace(user) || user.Length > 256 || user.AsSpan().ContainsAnyInRange('\0', '\u001f')))
         {
-            (errors ??= []).Add(("userId", "userId, when given, must be 1..256 characters."));
+            (errors ??= []).Add(("userId", "userId, when given, must be 1..256 characters without control characters."));
         }
 
         if (request.Count is < 1 or > 200)

@@ -179,4 +179,38 @@ public class SearchApiTests
         // A user serving has never seen is served unpersonalised.
         Assert.False((await SearchBodyAsync(client, new { query = "sneakers", userId = "nobody" })).GetProperty("personalized").GetBoolean());
     }
+
+    [Fact]
+    public async Task SearchesWithAUser_AreLoggedAsExposures_WithTheRequestIdAndPagePositions()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = server.Client(server.Host.Apps.Create("shop", scopes: ["ingest", "serve", "manage"]));
+        var at = server.Host.Time.GetUtcNow().AddMinutes(-10);
+        var items = string.Join('\n', Enumerable.Range(0, 6).Select(i => $$"""{"type":"item","itemId":"lamp{{i}}","title":"desk lamp {{i}}","timestamp":"{{at:O}}"}"""));
+        (await client.PostAsync("/v1/events", new StringContent(items))).EnsureSuccessStatusCode();
+        await EventuallyAsync(client, new { query = "lamp" }, r => r.Count == 6);
+
+        var anonymous = await SearchBodyAsync(client, new { query = "lamp", count = 2 });
+        var page = await SearchBodyAsync(client, new { query = "lamp", userId = "reader", count = 2, offset = 2 });
+        var requestId = page.GetProperty("requestId").GetString();
+        List<JsonElement> exposures = [];
+        for (var i = 0; i < 100 && exposures.Count < 2; i++)
+        {
+            await Task.Delay(100);
+            var log = JsonDocument.Parse(await client.GetStringAsync("/v1/events?limit=1000")).RootElement;
+            exposures = [.. log.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("event")).Where(e => e.GetProperty("type").GetString() == "exposure")];
+        }
+
+        Assert.Equal(2, exposures.Count); // the anonymous search logged nothing
+        Assert.All(exposures, e => Assert.NotEqual(anonymous.GetProperty("requestId").GetString(), e.GetProperty("requestId").GetString()));
+        Assert.Equal(Ids(page), exposures.OrderBy(e => e.GetProperty("position").GetInt32()).Select(e => e.GetProperty("itemId").GetString()));
+        Assert.All(exposures, e =>
+        {
+            Assert.Equal(requestId, e.GetProperty("requestId").GetString());
+            Assert.Equal("reader", e.GetProperty("userId").GetString());
+            Assert.Equal("search", e.GetProperty("scene").GetString());
+            Assert.Equal("inverted", e.GetProperty("properties").GetProperty("channel").GetString());
+        });
+        Assert.Equal([2, 3], exposures.Select(e => e.GetProperty("position").GetInt32()).Order());
+    }
 }
