@@ -418,7 +418,7 @@ public static class EventBinary
 /// A direct-mapped cache of strings by their UTF-8 bytes: the same identifier read again gives the same string without
 /// allocating, and memory stays bounded (a colliding string replaces the slot's). Not thread-safe: one per reader.
 /// </summary>
-public sealed class Utf8StringCache(int slots = 16384)
+public sealed class Utf8StringCache(int slots = 1 << 16)
 {
     private const int MaxLength = 128;
     private readonly (byte[] Utf8, string Value)[] _slots = new (byte[], string)[System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, slots))];
