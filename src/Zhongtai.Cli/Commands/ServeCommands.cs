@@ -118,7 +118,7 @@ internal static class ServeCommands
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' {baseUrl}/v1/models/als");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '{{\"userId\":\"u-1\",\"scene\":\"home\",\"count\":5}}' {baseUrl}/v1/recommend -H 'Content-Type: application/json'");
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' '{baseUrl}/v1/items/i-1/similar?count=5'");
-            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '{{\"query\":\"red\",\"count\":5}}' {baseUrl}/v1/search -H 'Content-Type: application/json'");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {credentials.Token}' -d '{{\"query\":\"vintage\",\"userId\":\"u-1\",\"count\":5}}' {baseUrl}/v1/search -H 'Content-Type: application/json'");
             AnsiConsole.MarkupLine($"[green]Serving[/] on {Markup.Escape(string.Join(", ", app.Urls))} (Ctrl+C to stop).");
             await WaitAndStopAsync(app, ct);
         });
