@@ -39,6 +39,7 @@ public sealed partial class RecommendEngine
     private readonly ConcurrentDictionary<int, (string[] Names, JsonElement Property)> _channelSets = new();
     private readonly IRiskFilter[] _risk;
     private volatile PopularLists _popular = PopularLists.Empty;
+    private volatile ItemBitmap? _flaggedBits;
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
         ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
@@ -81,8 +82,8 @@ public sealed partial class RecommendEngine
     /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
     public int LastCandidateCount { get; private set; }
 
-    /// <summary>False when no risk filter can block anything now (the flagged set is empty and there are no other filters).</summary>
-    internal bool RiskFiltersMayBlock => _risk.Length > 1 || Flagged.Count > 0;
+    /// <summary>True when the host added risk filters beyond the flagged items (asked by id string per candidate).</summary>
+    internal bool HasOtherRiskFilters => _risk.Length > 1;
 
     /// <summary>Per-stage time accounting (benchmarks); null (default) takes no timestamps.</summary>
     internal StageProfile? Profile { get; set; }
@@ -206,6 +207,7 @@ public sealed partial class RecommendEngine
             try
             {
                 CatchUp();
+                RefreshFlaggedBitmap();
                 if (lastPopular == 0 || _time.GetElapsedTime(lastPopular) >= TimeSpan.FromSeconds(_options.PopularRefreshSeconds))
                 {
                     RefreshPopular();
@@ -278,7 +280,7 @@ public sealed partial class RecommendEngine
                 }
             }
 
-            var filter = new CandidateFilter(this, plan.Rules, history, request, scratch.Exclude, -1);
+            var filter = new CandidateFilter(this, plan, history, request, scratch.Exclude, -1);
             var n = Merge(plan, scratch, in filter);
             LastCandidateCount = n;
             if (n > plan.Scene.MaxCandidates)
@@ -543,8 +545,21 @@ public sealed partial class RecommendEngine
 
     private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
     {
-        var slots = scratch.Slots;
-        slots.Clear();
+        // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
+        // with the hot fields read once for it and the ranker (category ordinal).
+        var total = 0;
+        for (var c = 0; c < plan.Channels.Length; c++)
+        {
+            total += scratch.Abandoned(c) ? 0 : scratch.Buffers[c].Count;
+        }
+
+        scratch.Ensure(total);
+        var stamp = scratch.NextSlotStamp(Catalog.Count);
+        var map = scratch.SlotMap;
+        var candidates = scratch.Items;
+        var priors = scratch.Priors;
+        var masks = scratch.Masks;
+        var ordinals = scratch.Ordinals;
         var n = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -559,29 +574,36 @@ public sealed partial class RecommendEngine
             for (var r = 0; r < items.Length; r++)
             {
                 var dense = items[r];
-                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(slots, dense, out var exists);
-                if (!exists)
+                if (dense >= map.Length)
                 {
-                    if (!filter.Passes(dense))
+                    map = scratch.GrowSlotMap(dense + 1); // interned after the request started
+                }
+
+                ref var entry = ref map[dense];
+                int slot;
+                if (entry.Stamp != stamp)
+                {
+                    entry.Stamp = stamp;
+                    ref readonly var hot = ref Catalog.Hot(dense);
+                    if (!filter.Passes(dense, in hot))
                     {
-                        slot = -1;
+                        entry.Slot = -1;
                         continue;
                     }
 
-                    scratch.Ensure(n + 1);
-                    slot = n;
-                    scratch.Items[n] = dense;
-                    scratch.Priors[n] = 0;
-                    scratch.Masks[n] = 0;
-                    n++;
+                    entry.Slot = slot = n++;
+                    candidates[slot] = dense;
+                    priors[slot] = 0;
+                    masks[slot] = 0;
+                    ordinals[slot] = hot.CategoryOrdinal;
                 }
-                else if (slot < 0)
+                else if ((slot = entry.Slot) < 0)
                 {
                     continue;
                 }
 
-                scratch.Priors[slot] += 1f / (RrfK + r);
-                scratch.Masks[slot] |= bit;
+                priors[slot] += 1f / (RrfK + r);
+                masks[slot] |= bit;
             }
         }
 
@@ -602,16 +624,26 @@ public sealed partial class RecommendEngine
         var items = scratch.Temp.AsSpan(0, keep);
         var priors = scratch.Keys.AsSpan(0, keep);
         var masks = scratch.TempMasks.AsSpan(0, keep);
+        var ordinals = scratch.TempOrdinals.AsSpan(0, keep);
+        var map = scratch.SlotMap;
+        for (var i = keep; i < n; i++)
+        {
+            map[scratch.Items[order[i]]].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+        }
+
         for (var i = 0; i < keep; i++)
         {
             items[i] = scratch.Items[order[i]];
             masks[i] = scratch.Masks[order[i]];
+            ordinals[i] = scratch.Ordinals[order[i]];
             priors[i] = -keys[i];
+            map[items[i]].Slot = i;
         }
 
         items.CopyTo(scratch.Items);
         priors.CopyTo(scratch.Priors);
         masks.CopyTo(scratch.Masks);
+        ordinals.CopyTo(scratch.Ordinals);
         return keep;
     }
 
@@ -714,11 +746,21 @@ public sealed partial class RecommendEngine
             }
         }
 
+        // The user's exposures in the cap window, counted per item, then moved onto the candidates' slots.
         var capped = scratch.Capped;
         capped.Clear();
+        var exposures = scratch.Exposures.AsSpan(0, n);
+        exposures.Clear();
         if (rules.FrequencyCap is { } cap && history is not null)
         {
             history.ExposureCounts(now - (long)(cap.WindowHours * 3600), capped);
+            foreach (var (item, times) in capped)
+            {
+                if (scratch.SlotOf(item) is var s and >= 0 && s < n)
+                {
+                    exposures[s] = times;
+                }
+            }
         }
 
         var order = SortByScore(scratch, n);
@@ -731,13 +773,12 @@ public sealed partial class RecommendEngine
         for (var k = 0; k < n; k++)
         {
             var slot = order[k];
-            var dense = scratch.Items[slot];
-            if (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap)
+            if (exposures[slot] >= maxCap)
             {
                 continue;
             }
 
-            if (pinned is not null && pinned.ContainsKey(Catalog[dense].Id))
+            if (pinned is not null && pinned.ContainsKey(Catalog[scratch.Items[slot]].Id))
             {
                 continue; // placed below
             }
@@ -775,7 +816,7 @@ public sealed partial class RecommendEngine
 
                 var mask = PinBit;
                 var score = final.Count > 0 ? final[0].Score : 0f;
-                if (scratch.Slots.TryGetValue(dense, out var slot) && slot >= 0)
+                if (scratch.SlotOf(dense) is var slot and >= 0 && slot < n)
                 {
                     mask |= scratch.Masks[slot];
                     score = scratch.Scores[slot];
@@ -791,20 +832,23 @@ public sealed partial class RecommendEngine
         }
 
         // The last gate: nothing blocked or flagged leaves, whatever a rule placed.
-        final.RemoveAll(f => IsRiskBlocked(plan, Catalog[f.Dense].Id));
+        for (var i = final.Count - 1; i >= 0; i--)
+        {
+            if (IsRiskBlocked(plan, Catalog[final[i].Dense].Id))
+            {
+                final.RemoveAt(i);
+            }
+        }
+
         return final;
     }
 
     private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
-        // Counted per category ordinal (0: none or empty, never capped), sized for the newest ordinal among the candidates.
-        var categories = Catalog.CategoryCount;
-        foreach (var slot in eligible)
-        {
-            categories = Math.Max(categories, Catalog.Hot(scratch.Items[slot]).CategoryOrdinal + 1);
-        }
-
-        var stamp = scratch.NextCategoryStamp(categories);
+        // Counted per category ordinal (0: none or empty, never capped) as read at merge: every one is below the
+        // catalog's category count now.
+        var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
+        var ordinals = scratch.Ordinals;
         var stamps = scratch.CategoryStamps;
         var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
@@ -816,12 +860,7 @@ public sealed partial class RecommendEngine
                 break;
             }
 
-            var ordinal = Catalog.Hot(scratch.Items[slot]).CategoryOrdinal;
-            if (ordinal >= stamps.Length)
-            {
-                ordinal = 0; // re-categorised into a brand-new category during this request: not capped
-            }
-
+            var ordinal = ordinals[slot];
             if (stamps[ordinal] != stamp)
             {
                 stamps[ordinal] = stamp;
@@ -913,6 +952,65 @@ public sealed partial class RecommendEngine
 
         keys.Sort(order);
         return scratch.Order;
+    }
+
+    /// <summary>The flagged items as a bitmap over dense ids (null: nothing is flagged); rebuilt here when the flagged set was replaced.</summary>
+    internal ItemBitmap? FlaggedBitmap()
+    {
+        var set = Flagged.Current;
+        if (set.Count == 0)
+        {
+            return null;
+        }
+
+        var bits = _flaggedBits;
+        if (bits is null || !ReferenceEquals(bits.Source, set))
+        {
+            _flaggedBits = bits = ItemBitmap.Build(Catalog, set, set);
+        }
+
+        return bits;
+    }
+
+    /// <summary>Rebuilds the flagged bitmap when the catalog grew past it (items newer than a bitmap are checked by id string meanwhile).</summary>
+    internal void RefreshFlaggedBitmap()
+    {
+        var set = Flagged.Current;
+        if (set.Count > 0 && (_flaggedBits is not { } bits || !ReferenceEquals(bits.Source, set) || bits.Covered < Catalog.Count - 1))
+        {
+            _flaggedBits = ItemBitmap.Build(Catalog, set, set);
+        }
+    }
+
+    /// <summary>The scene's block list as a bitmap over dense ids, kept on the compiled plan and rebuilt when the catalog grew.</summary>
+    internal ItemBitmap? BlockBitmap(CompiledPlan plan)
+    {
+        if (plan.Block is not { Count: > 0 } block)
+        {
+            return null;
+        }
+
+        var bits = plan.BlockBits;
+        if (bits is null || bits.Covered < Catalog.Count - 1)
+        {
+            plan.BlockBits = bits = ItemBitmap.Build(Catalog, block, block);
+        }
+
+        return bits;
+    }
+
+    /// <summary>True when a host-added risk filter (beyond the flagged items) blocks the item.</summary>
+    internal bool IsBlockedByOtherFilters(string itemId)
+    {
+        for (var i = 1; i < _risk.Length; i++)
+        {
+            if (_risk[i].IsBlocked(itemId))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal bool IsRiskBlocked(CompiledPlan? plan, string itemId)
