@@ -40,6 +40,8 @@ public sealed partial class RecommendEngine
     private readonly IRiskFilter[] _risk;
     private volatile PopularLists _popular = PopularLists.Empty;
     private volatile ItemBitmap? _flaggedBits;
+    private volatile RankWeights? _rankWeights;
+    private double[]? _spareRankWeights; // the array the previous snapshot used: rebuilt into next time
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
         ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
@@ -180,6 +182,31 @@ public sealed partial class RecommendEngine
         _popular = new PopularLists([.. overall], byCategory.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// Rebuilds the ranking's item-weight snapshot (<see cref="RankWeights"/>) when the FTRL model learned more or the
+    /// catalog changed since the last one; returns true when it did. The follower calls it at most every
+    /// <see cref="ServingOptions.RankWeightsRefreshMs"/>; until the first call every weight is read live. The array of
+    /// the snapshot before the current one is reused: a request that outlived two refreshes could read a mix of two snapshots.
+    /// </summary>
+    internal bool RefreshRankWeights()
+    {
+        if (_ftrl is null || _options.RankWeightsRefreshMs <= 0)
+        {
+            return false;
+        }
+
+        var current = _rankWeights;
+        if (current is not null && current.IsCurrent(_ftrl, Catalog))
+        {
+            return false;
+        }
+
+        var next = RankWeights.Build(_ftrl, Catalog, _spareRankWeights);
+        _rankWeights = next;
+        _spareRankWeights = current is not null && !ReferenceEquals(current.Items, next.Items) ? current.Items : null;
+        return true;
+    }
+
     /// <summary>Checks every recall model alias in use and starts loading versions that changed (returns at once).</summary>
     public void PollModels()
     {
@@ -200,14 +227,25 @@ public sealed partial class RecommendEngine
     {
         var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
         Holder("als", "production");
-        long lastPopular = 0, lastModels = 0, lastConfig = 0;
+        long lastPopular = 0, lastModels = 0, lastConfig = 0, lastRankWeights = 0;
         var tick = TimeSpan.FromSeconds(Math.Min(_options.PopularRefreshSeconds, Math.Min(_options.ModelPollSeconds, _options.ConfigPollSeconds)));
+        var rankWeightsEvery = TimeSpan.FromMilliseconds(_options.RankWeightsRefreshMs);
+        if (_options.RankWeightsRefreshMs > 0 && rankWeightsEvery < tick)
+        {
+            tick = rankWeightsEvery;
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 CatchUp();
                 RefreshFlaggedBitmap();
+                if (_options.RankWeightsRefreshMs > 0 && (lastRankWeights == 0 || _time.GetElapsedTime(lastRankWeights) >= rankWeightsEvery))
+                {
+                    RefreshRankWeights();
+                    lastRankWeights = _time.GetTimestamp();
+                }
                 if (lastPopular == 0 || _time.GetElapsedTime(lastPopular) >= TimeSpan.FromSeconds(_options.PopularRefreshSeconds))
                 {
                     RefreshPopular();
@@ -667,8 +705,7 @@ public sealed partial class RecommendEngine
         }
 
         // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc (all of value 1); position unknown
-        // before serving. The margin is FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p, d, c, uc, in
-        // double), but the weights that do not depend on the item are read once per request and uc once per category.
+        // before serving. The weights that do not depend on the item are read once per request and uc once per category.
         var ftrl = _ftrl;
         double bias = ftrl.Bias;
         double wu = ftrl.Weight(_hasher.Index("u", request.UserId));
@@ -678,36 +715,69 @@ public sealed partial class RecommendEngine
         var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
         var stamps = scratch.CategoryStamps;
         var ucWeights = scratch.CategoryWeights;
+        var snapshot = _rankWeights;
+        if (snapshot is null)
+        {
+            // No snapshot (the follower has not run): FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p,
+            // d, c, uc, in double), every weight read live.
+            for (var i = 0; i < n; i++)
+            {
+                var dense = scratch.Items[i];
+                var item = Catalog.Hot(dense);
+                var wuc = UserCategoryWeight(ftrl, request.UserId, dense, item.CategoryOrdinal, stamp, stamps, ucWeights);
+                var margin = bias + wu;
+                margin += ftrl.Weight(item.ItemFeature);
+                margin += ws;
+                margin += wp;
+                margin += wd;
+                margin += ftrl.Weight(item.CategoryFeature);
+                margin += wuc;
+                scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
+            }
+
+            return;
+        }
+
+        // With the snapshot: margin = (bias + u + s + p + d) + snapshot(i + c) + uc, each part summed in double; the
+        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live.
+        var requestMargin = bias + wu + ws + wp + wd;
+        var weights = snapshot.Items;
+        var covered = snapshot.Count;
+        var ordinals = scratch.Ordinals;
         for (var i = 0; i < n; i++)
         {
             var dense = scratch.Items[i];
-            var item = Catalog.Hot(dense);
-            var ordinal = item.CategoryOrdinal;
-            double wuc;
-            if (ordinal >= stamps.Length)
+            double itemMargin;
+            if (dense < covered)
             {
-                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? "")); // a category newer than the request
+                itemMargin = weights[dense];
             }
             else
             {
-                if (stamps[ordinal] != stamp)
-                {
-                    stamps[ordinal] = stamp;
-                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? ""));
-                }
-
-                wuc = ucWeights[ordinal];
+                ref readonly var hot = ref Catalog.Hot(dense);
+                itemMargin = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
             }
 
-            var margin = bias + wu;
-            margin += ftrl.Weight(item.ItemFeature);
-            margin += ws;
-            margin += wp;
-            margin += wd;
-            margin += ftrl.Weight(item.CategoryFeature);
-            margin += wuc;
+            var margin = requestMargin + itemMargin + UserCategoryWeight(ftrl, request.UserId, dense, ordinals[i], stamp, stamps, ucWeights);
             scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
         }
+    }
+
+    /// <summary>The user×category weight of the item's category, read once per category per request.</summary>
+    private double UserCategoryWeight(FtrlModel ftrl, string user, int dense, int ordinal, int stamp, int[] stamps, float[] weights)
+    {
+        if (ordinal >= stamps.Length)
+        {
+            return ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? "")); // a category newer than the request
+        }
+
+        if (stamps[ordinal] != stamp)
+        {
+            stamps[ordinal] = stamp;
+            weights[ordinal] = ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? ""));
+        }
+
+        return weights[ordinal];
     }
 
     private int UserCategoryFeature(string user, string category)

@@ -57,6 +57,14 @@ public sealed class ServingOptions
     [Range(0, 10_000_000)]
     public int VectorCacheUsers { get; set; } = 20_000;
 
+    /// <summary>
+    /// The ranking stage reads each candidate's item-side FTRL weight (item plus category) from a per-item snapshot,
+    /// rebuilt by the follower when the model has learned more or the catalog changed, at most this often; user-side
+    /// and request-side weights are read live on every request. 0: no snapshot, every weight read live. Default 1000 ms.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int RankWeightsRefreshMs { get; set; } = 1000;
+
     /// <summary>Log every served list back as exposure events. Default true.</summary>
     public bool LogExposures { get; set; } = true;
 
