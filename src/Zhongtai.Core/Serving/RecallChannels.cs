@@ -225,7 +225,7 @@ internal static class BuiltInChannels
                 all[k++] = (item, score);
             }
 
-            Array.Sort(all, 0, k, ScoreOrder.Instance);
+            all.AsSpan(0, k).Sort(ScoreOrder); // a static lambda: one cached delegate, nothing allocated per request
             for (var i = 0; i < count; i++)
             {
                 output.Add(all[i].Item, all[i].Score);
@@ -234,13 +234,8 @@ internal static class BuiltInChannels
             System.Buffers.ArrayPool<(int, float)>.Shared.Return(all);
         }
 
-        private sealed class ScoreOrder : IComparer<(int Item, float Score)>
-        {
-            public static readonly ScoreOrder Instance = new();
-
-            public int Compare((int Item, float Score) a, (int Item, float Score) b) =>
-                a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
-        }
+        private static readonly Comparison<(int Item, float Score)> ScoreOrder = static (a, b) =>
+            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
     }
 
     /// <summary>The user's factors → nearest item factors (inner product) in the HNSW index of the serving model version.</summary>

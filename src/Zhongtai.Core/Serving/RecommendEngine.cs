@@ -478,7 +478,7 @@ public sealed partial class RecommendEngine
             throw new RecommendException("invalid_argument", errors);
         }
 
-        var compiled = _compiled.GetValue(scene, Compile);
+        var compiled = _compiled.TryGetValue(scene, out var known) ? known : _compiled.GetValue(scene, Compile); // no delegate per request
         var assignment = Experiments.Assign(request.UserId, request.Scene!);
         if (assignment?.Overrides is { } o)
         {
@@ -505,7 +505,7 @@ public sealed partial class RecommendEngine
 
     private static int Bit(string channel) => 1 << ((IList<string>)ChannelNames.All).IndexOf(channel);
 
-    private async ValueTask<string[]> RecallAsync(CompiledPlan plan, Scratch scratch, CancellationToken cancellationToken)
+    private ValueTask<string[]> RecallAsync(CompiledPlan plan, Scratch scratch, CancellationToken cancellationToken)
     {
         var channels = plan.Channels;
         scratch.EnsureBuffers(channels.Length, Catalog);
@@ -514,33 +514,41 @@ public sealed partial class RecommendEngine
             scratch.Buffers[c].Clear();
         }
 
-        List<string>? degraded = null;
-        if (!plan.Scene.Parallel || channels.Length == 1)
-        {
-            var started = _time.GetTimestamp();
-            for (var c = 0; c < channels.Length; c++)
-            {
-                if (_time.GetElapsedTime(started).TotalMilliseconds > channels[c].TimeoutMs)
-                {
-                    (degraded ??= []).Add(channels[c].Channel.Name);
-                    continue;
-                }
+        return !plan.Scene.Parallel || channels.Length == 1 ? ValueTask.FromResult(RecallInline(channels, scratch)) : RecallParallelAsync(channels, scratch, cancellationToken);
+    }
 
-                try
-                {
-                    channels[c].Channel.Recall(scratch.Context, channels[c].Quota, scratch.Buffers[c]);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogChannelFailed(_logger, ex, channels[c].Channel.Name);
-                    scratch.Buffers[c].Clear();
-                    (degraded ??= []).Add(channels[c].Channel.Name);
-                }
+    /// <summary>The channels one after another on the request's thread (no task, no closure).</summary>
+    private string[] RecallInline(ChannelPlan[] channels, Scratch scratch)
+    {
+        List<string>? degraded = null;
+        var started = _time.GetTimestamp();
+        for (var c = 0; c < channels.Length; c++)
+        {
+            if (_time.GetElapsedTime(started).TotalMilliseconds > channels[c].TimeoutMs)
+            {
+                (degraded ??= []).Add(channels[c].Channel.Name);
+                continue;
             }
 
-            return degraded?.ToArray() ?? [];
+            try
+            {
+                channels[c].Channel.Recall(scratch.Context, channels[c].Quota, scratch.Buffers[c]);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogChannelFailed(_logger, ex, channels[c].Channel.Name);
+                scratch.Buffers[c].Clear();
+                (degraded ??= []).Add(channels[c].Channel.Name);
+            }
         }
 
+        return degraded?.ToArray() ?? [];
+    }
+
+    /// <summary>Each channel on the thread pool, waited for up to its timeout.</summary>
+    private async ValueTask<string[]> RecallParallelAsync(ChannelPlan[] channels, Scratch scratch, CancellationToken cancellationToken)
+    {
+        List<string>? degraded = null;
         var tasks = scratch.Tasks(channels.Length);
         var context = scratch.Context;
         for (var c = 0; c < channels.Length; c++)
