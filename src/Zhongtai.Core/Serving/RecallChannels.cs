@@ -259,7 +259,9 @@ internal static class BuiltInChannels
                 return;
             }
 
-            if (model.UserResults.TryGetValue(user, out var cached) && cached.Items.Length >= Math.Min(quota, model.ItemIds.Length))
+            // A result searched for at least this quota serves it (its first quota items); fewer items than the quota
+            // (model items unknown to serving, a small index) is still the full answer for that search.
+            if (model.UserResults.TryGetValue(user, out var cached) && cached.Quota >= quota)
             {
                 var m = Math.Min(quota, cached.Items.Length);
                 for (var i = 0; i < m; i++)
@@ -271,24 +273,15 @@ internal static class BuiltInChannels
             }
 
             var hits = t_hits is { } h && h.Length >= quota ? h : t_hits = new VectorHit[Math.Max(quota, 256)];
-            var n = model.Index.Search(model.Model.UserVector(user), quota, hits);
-            var items = new int[n];
-            var scores = new float[n];
-            var k = 0;
-            for (var i = 0; i < n; i++)
+            var result = model.Nearest(user, quota, hits, engine.Catalog);
+            for (var i = 0; i < result.Items.Length; i++)
             {
-                var dense = engine.Catalog.Find(model.ItemIds[hits[i].Id]);
-                if (dense >= 0)
-                {
-                    items[k] = dense;
-                    scores[k] = 1 - hits[i].Distance;
-                    output.Add(dense, scores[k++]);
-                }
+                output.Add(result.Items[i], result.Scores[i]);
             }
 
             if (engine.VectorCacheUsers > 0 && (model.UserResults.Count < engine.VectorCacheUsers || model.UserResults.ContainsKey(user)))
             {
-                model.UserResults[user] = (k == n ? items : items[..k], k == n ? scores : scores[..k]);
+                model.UserResults[user] = result;
             }
         }
     }

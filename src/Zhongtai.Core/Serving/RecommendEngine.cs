@@ -219,6 +219,9 @@ public sealed partial class RecommendEngine
     /// <summary>Polls a recall model alias and waits until the version it points at is loaded (start-up, tests).</summary>
     public Task LoadModelAsync(string name = "als", string alias = "production") => Holder(name, alias).PollAndWaitAsync();
 
+    /// <summary>The loaded version of a recall model alias, or null.</summary>
+    internal LoadedRecallModel? LoadedModel(string name = "als", string alias = "production") => Holder(name, alias).Current;
+
     /// <summary>The loaded version of a recall model alias, e.g. <c>als@v3</c>, or null.</summary>
     public string? ServingVersion(string name = "als", string alias = "production") => Holder(name, alias).Current?.Label;
 
@@ -1185,7 +1188,7 @@ public sealed partial class RecommendEngine
     private RecallModelHolder Holder(string name, string alias) =>
         _models.GetOrAdd((name, alias), k =>
         {
-            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, _logger);
+            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, Catalog, _logger);
             holder.Poll();
             return holder;
         });
