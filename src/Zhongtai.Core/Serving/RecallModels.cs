@@ -56,10 +56,10 @@ internal sealed record VectorResult(int Quota, int[] Items, float[] Scores);
 /// Keeps the version an alias of a registry model points at loaded: <see cref="Poll"/> resolves the alias and, when it
 /// moved (promote, rollback), loads the new version and builds its index in the background, then swaps it in with one
 /// reference write. Requests read <see cref="Current"/> once and keep using that version; they never wait for a load.
-/// The users the outgoing version had cached vector results for are searched in the new version before the swap, so a
-/// promote does not send every active user through an uncached index search at once.
+/// Before the swap the new version's vector results are computed for <see cref="ServingOptions.VectorPrecomputeUsers"/>
+/// users (those the outgoing version had cached first), so neither a promote nor a user's first request waits for an index search.
 /// </summary>
-internal sealed partial class RecallModelHolder(Project project, string name, string alias, ServingOptions options, ServingCatalog catalog, ILogger logger)
+internal sealed partial class RecallModelHolder(Project project, string name, string alias, ServingOptions options, ServingCatalog catalog, Func<int> vectorQuota, ILogger logger)
 {
     private volatile LoadedRecallModel? _current;
     private Task? _loading;
@@ -158,32 +158,46 @@ internal sealed partial class RecallModelHolder(Project project, string name, st
         }
     }
 
-    /// <summary>Fills the new version's vector cache for the users the outgoing version had cached (same quota); returns how many.</summary>
+    /// <summary>Fills the new version's vector cache: the outgoing version's cached users (at their quota), then the model's users from the newest id down (at the scenes' largest vector quota); returns how many.</summary>
     private int Warm(LoadedRecallModel next, LoadedRecallModel? previous)
     {
-        if (previous is null || previous.UserResults.IsEmpty || options.VectorCacheUsers == 0 || next.ItemIds.Length == 0)
+        var limit = Math.Min(options.VectorPrecomputeUsers, options.VectorCacheUsers);
+        if (limit == 0 || next.ItemIds.Length == 0)
         {
             return 0;
         }
 
-        var users = previous.UserResults.ToArray();
-        var count = Math.Min(users.Length, options.VectorCacheUsers);
-        Parallel.For(0, count, () => Array.Empty<VectorHit>(), (i, _, hits) =>
+        var work = new List<(int User, int Quota)>(Math.Min(limit, next.Model.UserCount));
+        var taken = new HashSet<int>();
+        foreach (var (user, result) in previous?.UserResults ?? [])
         {
-            var (user, result) = users[i];
-            if (user < next.Model.UserCount)
+            if (work.Count < limit && user < next.Model.UserCount && taken.Add(user))
             {
-                if (hits.Length < result.Quota)
-                {
-                    hits = new VectorHit[Math.Max(result.Quota, 256)];
-                }
+                work.Add((user, result.Quota));
+            }
+        }
 
-                next.UserResults[user] = next.Nearest(user, result.Quota, hits, catalog);
+        var quota = vectorQuota();
+        for (var user = next.Model.UserCount - 1; user >= 0 && work.Count < limit && quota > 0; user--)
+        {
+            if (taken.Add(user))
+            {
+                work.Add((user, quota));
+            }
+        }
+
+        Parallel.For(0, work.Count, () => Array.Empty<VectorHit>(), (i, _, hits) =>
+        {
+            var (user, q) = work[i];
+            if (hits.Length < q)
+            {
+                hits = new VectorHit[Math.Max(q, 256)];
             }
 
+            next.UserResults[user] = next.Nearest(user, q, hits, catalog);
             return hits;
         }, static _ => { });
-        return count;
+        return work.Count;
     }
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "Serving {Name}@{Alias} = v{Version} ({Items} items indexed; vector results of {Warmed} users computed in {WarmMs:F0} ms)")]

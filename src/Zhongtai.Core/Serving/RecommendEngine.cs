@@ -1185,10 +1185,28 @@ public sealed partial class RecommendEngine
         }
     }
 
+    /// <summary>The largest vector-channel quota of the scenes in force (what a precomputed vector result must cover); 0 when no scene uses the channel.</summary>
+    private int MaxVectorQuota()
+    {
+        var quota = 0;
+        foreach (var scene in Scenes.Current.Scenes.Values)
+        {
+            foreach (var channel in scene.Channels)
+            {
+                if (channel.Name == ChannelNames.Vector)
+                {
+                    quota = Math.Max(quota, channel.Quota);
+                }
+            }
+        }
+
+        return quota;
+    }
+
     private RecallModelHolder Holder(string name, string alias) =>
         _models.GetOrAdd((name, alias), k =>
         {
-            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, Catalog, _logger);
+            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, Catalog, MaxVectorQuota, _logger);
             holder.Poll();
             return holder;
         });

@@ -15,30 +15,17 @@ namespace Zhongtai.Tests.Serving;
 public class VectorCacheTests
 {
     [Fact]
-    public async Task Promote_WarmsTheNewVersionsCache_ForTheUsersTheOldOneServed()
+    public async Task OnDemand_AResultServesAnyQuotaUpToItsOwn_AndALargerQuotaSearchesAgain()
     {
         using var dir = new TempDirectory();
         await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
-        var project = host.Project();
-        var now = host.Time.GetUtcNow();
-        await project.Ingestor.IngestAsync([.. Enumerable.Range(0, 60).Select(i => new Event { Type = EventTypes.Item, ItemId = $"i{i}", Category = "c", Timestamp = now })],
-            backfill: false, CancellationToken.None);
-        var engine = new RecommendEngine(project, null, host.Options.Realtime, new ServingOptions { LogExposures = false }, host.Time, host.Loggers);
-        engine.CatchUp();
-        await File.WriteAllTextAsync(Path.Combine(project.Directory, "scenes.json"), """
-            {"scenes": {
-              "home": {"channels": [{"name": "vector", "quota": 20}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}},
-              "wide": {"channels": [{"name": "vector", "quota": 30}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}},
-              "narrow": {"channels": [{"name": "vector", "quota": 10}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}}}}
-            """);
-        engine.Scenes.Reload();
-
+        var (project, engine) = await SetUpAsync(host, new ServingOptions { LogExposures = false, VectorPrecomputeUsers = 0 });
         var rng = new Random(3);
-        string[] users = [.. Enumerable.Range(0, 8).Select(u => $"u{u}")];
-        Promote(project, Register(project, users, 60, rng));
+        project.Models.Promote("als", Register(project, Users, 60, rng).Version);
         await engine.LoadModelAsync();
         var v1 = engine.LoadedModel()!;
-        foreach (var user in users[..5])
+        Assert.Empty(v1.UserResults);
+        foreach (var user in Users[..5])
         {
             await engine.RecommendAsync(new RecommendRequest { UserId = user, Count = 20 });
         }
@@ -46,31 +33,84 @@ public class VectorCacheTests
         Assert.Equal(5, v1.UserResults.Count);
         var u0 = project.UserIds.Find("u0");
         var cached = v1.UserResults[u0];
-
-        // a smaller quota is served from the cached search (its prefix); a larger one searches again and replaces it
+        Assert.Equal(20, cached.Quota);
         var narrow = await engine.RecommendAsync(new RecommendRequest { UserId = "u0", Scene = "narrow", Count = 100 });
         Assert.Equal(cached.Items[..10].Select(d => engine.Catalog[d].Id), narrow.Items.Select(i => i.ItemId));
         Assert.Same(cached, v1.UserResults[u0]);
         await engine.RecommendAsync(new RecommendRequest { UserId = "u0", Scene = "wide", Count = 100 });
         Assert.Equal(30, v1.UserResults[u0].Quota);
 
-        Promote(project, Register(project, users, 60, rng));
+        project.Models.Promote("als", Register(project, Users, 60, rng).Version);
+        await engine.LoadModelAsync();
+        Assert.NotSame(v1, engine.LoadedModel());
+        Assert.Empty(engine.LoadedModel()!.UserResults); // nothing precomputed
+    }
+
+    [Fact]
+    public async Task Load_PrecomputesTheOutgoingVersionsUsersFirst_ThenTheNewestUsers_BeforeGoingLive()
+    {
+        using var dir = new TempDirectory();
+        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
+        var (project, engine) = await SetUpAsync(host, new ServingOptions { LogExposures = false, VectorPrecomputeUsers = 6 });
+        var rng = new Random(5);
+        project.Models.Promote("als", Register(project, Users, 60, rng).Version);
+        await engine.LoadModelAsync();
+        var v1 = engine.LoadedModel()!;
+        int Id(string user) => project.UserIds.Find(user);
+        // no outgoing version: the six newest users, at the largest vector quota of the scenes (wide: 30)
+        Assert.Equal(Users[2..].Select(Id).Order(), v1.UserResults.Keys.Order());
+        Assert.All(v1.UserResults.Values, r => Assert.Equal(30, r.Quota));
+        AssertFresh(v1, engine);
+
+        // u0 was not precomputed: its first request searches and caches it; u7's is served from the precomputed result
+        var served = await engine.RecommendAsync(new RecommendRequest { UserId = "u7", Count = 20 });
+        Assert.Equal(v1.UserResults[Id("u7")].Items[..20].Select(d => engine.Catalog[d].Id), served.Items.Select(i => i.ItemId));
+        await engine.RecommendAsync(new RecommendRequest { UserId = "u0", Count = 20 });
+        Assert.Equal(20, v1.UserResults[Id("u0")].Quota);
+
+        // the promote: the seven users v1 had cached come first, but only six fit
+        project.Models.Promote("als", Register(project, Users, 60, rng).Version);
         await engine.LoadModelAsync();
         var v2 = engine.LoadedModel()!;
         Assert.NotSame(v1, v2);
-        Assert.Equal(users[..5].Select(project.UserIds.Find).Order(), v2.UserResults.Keys.Order()); // warmed before the swap
+        Assert.Equal(6, v2.UserResults.Count);
+        Assert.All(v2.UserResults, kv => Assert.Equal(v1.UserResults[kv.Key].Quota, kv.Value.Quota));
+        Assert.DoesNotContain(Id("u1"), v2.UserResults.Keys); // never served by v1
+        AssertFresh(v2, engine);
+        var (someone, result) = v2.UserResults.First();
+        Assert.NotEqual(v1.UserResults[someone].Items, result.Items); // the new factors' neighbours
+    }
+
+    private static readonly string[] Users = [.. Enumerable.Range(0, 8).Select(u => $"u{u}")];
+
+    /// <summary>Every cached result is what a search of the version at its quota gives now.</summary>
+    private static void AssertFresh(LoadedRecallModel model, RecommendEngine engine)
+    {
         var hits = new VectorHit[64];
-        foreach (var (user, result) in v2.UserResults)
+        foreach (var (user, result) in model.UserResults)
         {
-            var fresh = v2.Nearest(user, result.Quota, hits, engine.Catalog);
-            Assert.Equal(v1.UserResults[user].Quota, result.Quota);
+            var fresh = model.Nearest(user, result.Quota, hits, engine.Catalog);
             Assert.Equal(fresh.Items, result.Items);
             Assert.Equal(fresh.Scores, result.Scores);
         }
+    }
 
-        var served = await engine.RecommendAsync(new RecommendRequest { UserId = "u1", Count = 20 });
-        Assert.Equal(v2.UserResults[project.UserIds.Find("u1")].Items.Select(d => engine.Catalog[d].Id), served.Items.Select(i => i.ItemId));
-        Assert.NotEqual(v1.UserResults[project.UserIds.Find("u1")].Items, v2.UserResults[project.UserIds.Find("u1")].Items);
+    private static async Task<(Project, RecommendEngine)> SetUpAsync(ZhongtaiHost host, ServingOptions options)
+    {
+        var project = host.Project();
+        var now = host.Time.GetUtcNow();
+        await project.Ingestor.IngestAsync([.. Enumerable.Range(0, 60).Select(i => new Event { Type = EventTypes.Item, ItemId = $"i{i}", Category = "c", Timestamp = now })],
+            backfill: false, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "scenes.json"), """
+            {"scenes": {
+              "home": {"channels": [{"name": "vector", "quota": 20}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}},
+              "wide": {"channels": [{"name": "vector", "quota": 30}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}},
+              "narrow": {"channels": [{"name": "vector", "quota": 10}], "parallel": false, "rankingModel": "none", "maxCount": 100, "rules": {"frequencyCap": null}}}}
+            """);
+        var engine = new RecommendEngine(project, null, host.Options.Realtime, options, host.Time, host.Loggers);
+        engine.CatchUp();
+        engine.Scenes.Reload();
+        return (project, engine);
     }
 
     private static ModelVersion Register(Project project, string[] users, int items, Random rng, int factors = 4)
@@ -106,5 +146,4 @@ public class VectorCacheTests
             FactorModelCodec.Serialize(model));
     }
 
-    private static void Promote(Project project, ModelVersion version) => project.Models.Promote("als", version.Version);
 }
