@@ -225,7 +225,7 @@ internal static class BuiltInChannels
                 all[k++] = (item, score);
             }
 
-            Array.Sort(all, 0, k, ScoreOrder.Instance);
+            all.AsSpan(0, k).Sort(ScoreOrder); // a static lambda: one cached delegate, nothing allocated per request
             for (var i = 0; i < count; i++)
             {
                 output.Add(all[i].Item, all[i].Score);
@@ -234,13 +234,8 @@ internal static class BuiltInChannels
             System.Buffers.ArrayPool<(int, float)>.Shared.Return(all);
         }
 
-        private sealed class ScoreOrder : IComparer<(int Item, float Score)>
-        {
-            public static readonly ScoreOrder Instance = new();
-
-            public int Compare((int Item, float Score) a, (int Item, float Score) b) =>
-                a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
-        }
+        private static readonly Comparison<(int Item, float Score)> ScoreOrder = static (a, b) =>
+            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
     }
 
     /// <summary>The user's factors → nearest item factors (inner product) in the HNSW index of the serving model version.</summary>
@@ -264,7 +259,9 @@ internal static class BuiltInChannels
                 return;
             }
 
-            if (model.UserResults.TryGetValue(user, out var cached) && cached.Items.Length >= Math.Min(quota, model.ItemIds.Length))
+            // A result searched for at least this quota serves it (its first quota items); fewer items than the quota
+            // (model items unknown to serving, a small index) is still the full answer for that search.
+            if (model.UserResults.TryGetValue(user, out var cached) && cached.Quota >= quota)
             {
                 var m = Math.Min(quota, cached.Items.Length);
                 for (var i = 0; i < m; i++)
@@ -276,24 +273,15 @@ internal static class BuiltInChannels
             }
 
             var hits = t_hits is { } h && h.Length >= quota ? h : t_hits = new VectorHit[Math.Max(quota, 256)];
-            var n = model.Index.Search(model.Model.UserVector(user), quota, hits);
-            var items = new int[n];
-            var scores = new float[n];
-            var k = 0;
-            for (var i = 0; i < n; i++)
+            var result = model.Nearest(user, quota, hits, engine.Catalog);
+            for (var i = 0; i < result.Items.Length; i++)
             {
-                var dense = engine.Catalog.Find(model.ItemIds[hits[i].Id]);
-                if (dense >= 0)
-                {
-                    items[k] = dense;
-                    scores[k] = 1 - hits[i].Distance;
-                    output.Add(dense, scores[k++]);
-                }
+                output.Add(result.Items[i], result.Scores[i]);
             }
 
             if (engine.VectorCacheUsers > 0 && (model.UserResults.Count < engine.VectorCacheUsers || model.UserResults.ContainsKey(user)))
             {
-                model.UserResults[user] = (k == n ? items : items[..k], k == n ? scores : scores[..k]);
+                model.UserResults[user] = result;
             }
         }
     }

@@ -26,15 +26,40 @@ internal sealed class LoadedRecallModel(string name, int version, FactorModel mo
     /// Vector recall results by user (dense serving ids, scores): a user's factors only change with the version, so
     /// the nearest items are computed once per user and version. Dies with this version on a swap.
     /// </summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<int, (int[] Items, float[] Scores)> UserResults { get; } = new();
+    public System.Collections.Concurrent.ConcurrentDictionary<int, VectorResult> UserResults { get; } = new();
+
+    /// <summary>The nearest items to a user's factors (a search of <paramref name="quota"/>), as dense serving ids; <paramref name="hits"/> is working space of at least quota.</summary>
+    public VectorResult Nearest(int user, int quota, Span<VectorHit> hits, ServingCatalog catalog)
+    {
+        var n = index.Search(model.UserVector(user), quota, hits);
+        var items = new int[n];
+        var scores = new float[n];
+        var k = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var dense = catalog.Find(itemIds[hits[i].Id]);
+            if (dense >= 0)
+            {
+                items[k] = dense;
+                scores[k++] = 1 - hits[i].Distance;
+            }
+        }
+
+        return new VectorResult(quota, k == n ? items : items[..k], k == n ? scores : scores[..k]);
+    }
 }
+
+/// <summary>One user's cached vector recall: the nearest items for a search of <see cref="Quota"/> (dense serving ids, best first; model items serving does not know are left out).</summary>
+internal sealed record VectorResult(int Quota, int[] Items, float[] Scores);
 
 /// <summary>
 /// Keeps the version an alias of a registry model points at loaded: <see cref="Poll"/> resolves the alias and, when it
 /// moved (promote, rollback), loads the new version and builds its index in the background, then swaps it in with one
 /// reference write. Requests read <see cref="Current"/> once and keep using that version; they never wait for a load.
+/// Before the swap the new version's vector results are computed for <see cref="ServingOptions.VectorPrecomputeUsers"/>
+/// users (those the outgoing version had cached first), so neither a promote nor a user's first request waits for an index search.
 /// </summary>
-internal sealed partial class RecallModelHolder(Project project, string name, string alias, ServingOptions options, ILogger logger)
+internal sealed partial class RecallModelHolder(Project project, string name, string alias, ServingOptions options, ServingCatalog catalog, Func<int> vectorQuota, ILogger logger)
 {
     private volatile LoadedRecallModel? _current;
     private Task? _loading;
@@ -116,8 +141,11 @@ internal sealed partial class RecallModelHolder(Project project, string name, st
                 index.AddRange(dense, model.ItemFactors.AsSpan(0, count * model.Factors));
             }
 
-            _current = new LoadedRecallModel(name, version.Version, model, index, ids.Length == count ? ids : ids[..count]);
-            LogLoaded(logger, name, alias, version.Version, count);
+            var loaded = new LoadedRecallModel(name, version.Version, model, index, ids.Length == count ? ids : ids[..count]);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var warmed = Warm(loaded, _current);
+            _current = loaded;
+            LogLoaded(logger, name, alias, version.Version, count, warmed, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or RegistryException)
         {
@@ -130,8 +158,50 @@ internal sealed partial class RecallModelHolder(Project project, string name, st
         }
     }
 
-    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "Serving {Name}@{Alias} = v{Version} ({Items} items indexed)")]
-    private static partial void LogLoaded(ILogger logger, string name, string alias, int version, int items);
+    /// <summary>Fills the new version's vector cache: the outgoing version's cached users (at their quota), then the model's users from the newest id down (at the scenes' largest vector quota); returns how many.</summary>
+    private int Warm(LoadedRecallModel next, LoadedRecallModel? previous)
+    {
+        var limit = Math.Min(options.VectorPrecomputeUsers, options.VectorCacheUsers);
+        if (limit == 0 || next.ItemIds.Length == 0)
+        {
+            return 0;
+        }
+
+        var work = new List<(int User, int Quota)>(Math.Min(limit, next.Model.UserCount));
+        var taken = new HashSet<int>();
+        foreach (var (user, result) in previous?.UserResults ?? [])
+        {
+            if (work.Count < limit && user < next.Model.UserCount && taken.Add(user))
+            {
+                work.Add((user, result.Quota));
+            }
+        }
+
+        var quota = vectorQuota();
+        for (var user = next.Model.UserCount - 1; user >= 0 && work.Count < limit && quota > 0; user--)
+        {
+            if (taken.Add(user))
+            {
+                work.Add((user, quota));
+            }
+        }
+
+        Parallel.For(0, work.Count, () => Array.Empty<VectorHit>(), (i, _, hits) =>
+        {
+            var (user, q) = work[i];
+            if (hits.Length < q)
+            {
+                hits = new VectorHit[Math.Max(q, 256)];
+            }
+
+            next.UserResults[user] = next.Nearest(user, q, hits, catalog);
+            return hits;
+        }, static _ => { });
+        return work.Count;
+    }
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "Serving {Name}@{Alias} = v{Version} ({Items} items indexed; vector results of {Warmed} users computed in {WarmMs:F0} ms)")]
+    private static partial void LogLoaded(ILogger logger, string name, string alias, int version, int items, int warmed, double warmMs);
 
     [LoggerMessage(EventId = 6021, Level = LogLevel.Error, Message = "Could not load {Name}@{Alias} v{Version}; the previous version keeps serving")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception, string name, string alias, int version);

@@ -41,6 +41,9 @@ public sealed partial class RecommendEngine
     private readonly Lock _followLock = new();
     private readonly ExposureScan _exposureScan = new();
     private volatile PopularLists _popular = PopularLists.Empty;
+    private volatile ItemBitmap? _flaggedBits;
+    private volatile RankWeights? _rankWeights;
+    private double[]? _spareRankWeights; // the array the previous snapshot used: rebuilt into next time
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
         ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
@@ -83,8 +86,8 @@ public sealed partial class RecommendEngine
     /// <summary>Merged candidates (after filters, before the cap) of the last request: what the ranker had to score.</summary>
     public int LastCandidateCount { get; private set; }
 
-    /// <summary>False when no risk filter can block anything now (the flagged set is empty and there are no other filters).</summary>
-    internal bool RiskFiltersMayBlock => _risk.Length > 1 || Flagged.Count > 0;
+    /// <summary>True when the host added risk filters beyond the flagged items (asked by id string per candidate).</summary>
+    internal bool HasOtherRiskFilters => _risk.Length > 1;
 
     /// <summary>Per-stage time accounting (benchmarks); null (default) takes no timestamps.</summary>
     internal StageProfile? Profile { get; set; }
@@ -225,6 +228,31 @@ public sealed partial class RecommendEngine
         }
     }
 
+    /// <summary>
+    /// Rebuilds the ranking's item-weight snapshot (<see cref="RankWeights"/>) when the FTRL model learned more or the
+    /// catalog changed since the last one; returns true when it did. The follower calls it at most every
+    /// <see cref="ServingOptions.RankWeightsRefreshMs"/>; until the first call every weight is read live. The array of
+    /// the snapshot before the current one is reused: a request that outlived two refreshes could read a mix of two snapshots.
+    /// </summary>
+    internal bool RefreshRankWeights()
+    {
+        if (_ftrl is null || _options.RankWeightsRefreshMs <= 0)
+        {
+            return false;
+        }
+
+        var current = _rankWeights;
+        if (current is not null && current.IsCurrent(_ftrl, Catalog))
+        {
+            return false;
+        }
+
+        var next = RankWeights.Build(_ftrl, Catalog, _spareRankWeights);
+        _rankWeights = next;
+        _spareRankWeights = current is not null && !ReferenceEquals(current.Items, next.Items) ? current.Items : null;
+        return true;
+    }
+
     /// <summary>Checks every recall model alias in use and starts loading versions that changed (returns at once).</summary>
     public void PollModels()
     {
@@ -237,6 +265,9 @@ public sealed partial class RecommendEngine
     /// <summary>Polls a recall model alias and waits until the version it points at is loaded (start-up, tests).</summary>
     public Task LoadModelAsync(string name = "als", string alias = "production") => Holder(name, alias).PollAndWaitAsync();
 
+    /// <summary>The loaded version of a recall model alias, or null.</summary>
+    internal LoadedRecallModel? LoadedModel(string name = "als", string alias = "production") => Holder(name, alias).Current;
+
     /// <summary>The loaded version of a recall model alias, e.g. <c>als@v3</c>, or null.</summary>
     public string? ServingVersion(string name = "als", string alias = "production") => Holder(name, alias).Current?.Label;
 
@@ -245,13 +276,25 @@ public sealed partial class RecommendEngine
     {
         var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
         Holder("als", "production");
-        long lastPopular = 0, lastModels = 0, lastConfig = 0;
+        long lastPopular = 0, lastModels = 0, lastConfig = 0, lastRankWeights = 0;
         var tick = TimeSpan.FromSeconds(Math.Min(_options.PopularRefreshSeconds, Math.Min(_options.ModelPollSeconds, _options.ConfigPollSeconds)));
+        var rankWeightsEvery = TimeSpan.FromMilliseconds(_options.RankWeightsRefreshMs);
+        if (_options.RankWeightsRefreshMs > 0 && rankWeightsEvery < tick)
+        {
+            tick = rankWeightsEvery;
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 CatchUp();
+                RefreshFlaggedBitmap();
+                if (_options.RankWeightsRefreshMs > 0 && (lastRankWeights == 0 || _time.GetElapsedTime(lastRankWeights) >= rankWeightsEvery))
+                {
+                    RefreshRankWeights();
+                    lastRankWeights = _time.GetTimestamp();
+                }
                 if (lastPopular == 0 || _time.GetElapsedTime(lastPopular) >= TimeSpan.FromSeconds(_options.PopularRefreshSeconds))
                 {
                     RefreshPopular();
@@ -324,7 +367,7 @@ public sealed partial class RecommendEngine
                 }
             }
 
-            var filter = new CandidateFilter(this, plan.Rules, history, request, scratch.Exclude, -1);
+            var filter = new CandidateFilter(this, plan, history, request, scratch.Exclude, -1);
             var n = Merge(plan, scratch, in filter);
             LastCandidateCount = n;
             if (n > plan.Scene.MaxCandidates)
@@ -502,7 +545,7 @@ public sealed partial class RecommendEngine
             throw new RecommendException("invalid_argument", errors);
         }
 
-        var compiled = _compiled.GetValue(scene, Compile);
+        var compiled = _compiled.TryGetValue(scene, out var known) ? known : _compiled.GetValue(scene, Compile); // no delegate per request
         var assignment = Experiments.Assign(request.UserId, request.Scene!);
         if (assignment?.Overrides is { } o)
         {
@@ -529,7 +572,7 @@ public sealed partial class RecommendEngine
 
     private static int Bit(string channel) => 1 << ((IList<string>)ChannelNames.All).IndexOf(channel);
 
-    private async ValueTask<string[]> RecallAsync(CompiledPlan plan, Scratch scratch, CancellationToken cancellationToken)
+    private ValueTask<string[]> RecallAsync(CompiledPlan plan, Scratch scratch, CancellationToken cancellationToken)
     {
         var channels = plan.Channels;
         scratch.EnsureBuffers(channels.Length, Catalog);
@@ -538,33 +581,41 @@ public sealed partial class RecommendEngine
             scratch.Buffers[c].Clear();
         }
 
-        List<string>? degraded = null;
-        if (!plan.Scene.Parallel || channels.Length == 1)
-        {
-            var started = _time.GetTimestamp();
-            for (var c = 0; c < channels.Length; c++)
-            {
-                if (_time.GetElapsedTime(started).TotalMilliseconds > channels[c].TimeoutMs)
-                {
-                    (degraded ??= []).Add(channels[c].Channel.Name);
-                    continue;
-                }
+        return !plan.Scene.Parallel || channels.Length == 1 ? ValueTask.FromResult(RecallInline(channels, scratch)) : RecallParallelAsync(channels, scratch, cancellationToken);
+    }
 
-                try
-                {
-                    channels[c].Channel.Recall(scratch.Context, channels[c].Quota, scratch.Buffers[c]);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogChannelFailed(_logger, ex, channels[c].Channel.Name);
-                    scratch.Buffers[c].Clear();
-                    (degraded ??= []).Add(channels[c].Channel.Name);
-                }
+    /// <summary>The channels one after another on the request's thread (no task, no closure).</summary>
+    private string[] RecallInline(ChannelPlan[] channels, Scratch scratch)
+    {
+        List<string>? degraded = null;
+        var started = _time.GetTimestamp();
+        for (var c = 0; c < channels.Length; c++)
+        {
+            if (_time.GetElapsedTime(started).TotalMilliseconds > channels[c].TimeoutMs)
+            {
+                (degraded ??= []).Add(channels[c].Channel.Name);
+                continue;
             }
 
-            return degraded?.ToArray() ?? [];
+            try
+            {
+                channels[c].Channel.Recall(scratch.Context, channels[c].Quota, scratch.Buffers[c]);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogChannelFailed(_logger, ex, channels[c].Channel.Name);
+                scratch.Buffers[c].Clear();
+                (degraded ??= []).Add(channels[c].Channel.Name);
+            }
         }
 
+        return degraded?.ToArray() ?? [];
+    }
+
+    /// <summary>Each channel on the thread pool, waited for up to its timeout.</summary>
+    private async ValueTask<string[]> RecallParallelAsync(ChannelPlan[] channels, Scratch scratch, CancellationToken cancellationToken)
+    {
+        List<string>? degraded = null;
         var tasks = scratch.Tasks(channels.Length);
         var context = scratch.Context;
         for (var c = 0; c < channels.Length; c++)
@@ -607,8 +658,21 @@ public sealed partial class RecommendEngine
 
     private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
     {
-        var slots = scratch.Slots;
-        slots.Clear();
+        // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
+        // with the hot fields read once for it and the ranker (category ordinal).
+        var total = 0;
+        for (var c = 0; c < plan.Channels.Length; c++)
+        {
+            total += scratch.Abandoned(c) ? 0 : scratch.Buffers[c].Count;
+        }
+
+        scratch.Ensure(total);
+        var stamp = scratch.NextSlotStamp(Catalog.Count);
+        var map = scratch.SlotMap;
+        var candidates = scratch.Items;
+        var priors = scratch.Priors;
+        var masks = scratch.Masks;
+        var ordinals = scratch.Ordinals;
         var n = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -623,29 +687,36 @@ public sealed partial class RecommendEngine
             for (var r = 0; r < items.Length; r++)
             {
                 var dense = items[r];
-                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(slots, dense, out var exists);
-                if (!exists)
+                if (dense >= map.Length)
                 {
-                    if (!filter.Passes(dense))
+                    map = scratch.GrowSlotMap(dense + 1); // interned after the request started
+                }
+
+                ref var entry = ref map[dense];
+                int slot;
+                if (entry.Stamp != stamp)
+                {
+                    entry.Stamp = stamp;
+                    ref readonly var hot = ref Catalog.Hot(dense);
+                    if (!filter.Passes(dense, in hot))
                     {
-                        slot = -1;
+                        entry.Slot = -1;
                         continue;
                     }
 
-                    scratch.Ensure(n + 1);
-                    slot = n;
-                    scratch.Items[n] = dense;
-                    scratch.Priors[n] = 0;
-                    scratch.Masks[n] = 0;
-                    n++;
+                    entry.Slot = slot = n++;
+                    candidates[slot] = dense;
+                    priors[slot] = 0;
+                    masks[slot] = 0;
+                    ordinals[slot] = hot.CategoryOrdinal;
                 }
-                else if (slot < 0)
+                else if ((slot = entry.Slot) < 0)
                 {
                     continue;
                 }
 
-                scratch.Priors[slot] += 1f / (RrfK + r);
-                scratch.Masks[slot] |= bit;
+                priors[slot] += 1f / (RrfK + r);
+                masks[slot] |= bit;
             }
         }
 
@@ -666,16 +737,26 @@ public sealed partial class RecommendEngine
         var items = scratch.Temp.AsSpan(0, keep);
         var priors = scratch.Keys.AsSpan(0, keep);
         var masks = scratch.TempMasks.AsSpan(0, keep);
+        var ordinals = scratch.TempOrdinals.AsSpan(0, keep);
+        var map = scratch.SlotMap;
+        for (var i = keep; i < n; i++)
+        {
+            map[scratch.Items[order[i]]].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+        }
+
         for (var i = 0; i < keep; i++)
         {
             items[i] = scratch.Items[order[i]];
             masks[i] = scratch.Masks[order[i]];
+            ordinals[i] = scratch.Ordinals[order[i]];
             priors[i] = -keys[i];
+            map[items[i]].Slot = i;
         }
 
         items.CopyTo(scratch.Items);
         priors.CopyTo(scratch.Priors);
         masks.CopyTo(scratch.Masks);
+        ordinals.CopyTo(scratch.Ordinals);
         return keep;
     }
 
@@ -699,8 +780,7 @@ public sealed partial class RecommendEngine
         }
 
         // The realtime model's features (RealtimeState): u, i, s, p, d, c, uc (all of value 1); position unknown
-        // before serving. The margin is FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p, d, c, uc, in
-        // double), but the weights that do not depend on the item are read once per request and uc once per category.
+        // before serving. The weights that do not depend on the item are read once per request and uc once per category.
         var ftrl = _ftrl;
         double bias = ftrl.Bias;
         double wu = ftrl.Weight(_hasher.Index("u", request.UserId));
@@ -710,36 +790,69 @@ public sealed partial class RecommendEngine
         var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
         var stamps = scratch.CategoryStamps;
         var ucWeights = scratch.CategoryWeights;
+        var snapshot = _rankWeights;
+        if (snapshot is null)
+        {
+            // No snapshot (the follower has not run): FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p,
+            // d, c, uc, in double), every weight read live.
+            for (var i = 0; i < n; i++)
+            {
+                var dense = scratch.Items[i];
+                var item = Catalog.Hot(dense);
+                var wuc = UserCategoryWeight(ftrl, request.UserId, dense, item.CategoryOrdinal, stamp, stamps, ucWeights);
+                var margin = bias + wu;
+                margin += ftrl.Weight(item.ItemFeature);
+                margin += ws;
+                margin += wp;
+                margin += wd;
+                margin += ftrl.Weight(item.CategoryFeature);
+                margin += wuc;
+                scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
+            }
+
+            return;
+        }
+
+        // With the snapshot: margin = (bias + u + s + p + d) + snapshot(i + c) + uc, each part summed in double; the
+        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live.
+        var requestMargin = bias + wu + ws + wp + wd;
+        var weights = snapshot.Items;
+        var covered = snapshot.Count;
+        var ordinals = scratch.Ordinals;
         for (var i = 0; i < n; i++)
         {
             var dense = scratch.Items[i];
-            var item = Catalog.Hot(dense);
-            var ordinal = item.CategoryOrdinal;
-            double wuc;
-            if (ordinal >= stamps.Length)
+            double itemMargin;
+            if (dense < covered)
             {
-                wuc = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? "")); // a category newer than the request
+                itemMargin = weights[dense];
             }
             else
             {
-                if (stamps[ordinal] != stamp)
-                {
-                    stamps[ordinal] = stamp;
-                    ucWeights[ordinal] = ftrl.Weight(UserCategoryFeature(request.UserId, Catalog[dense].Category ?? ""));
-                }
-
-                wuc = ucWeights[ordinal];
+                ref readonly var hot = ref Catalog.Hot(dense);
+                itemMargin = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
             }
 
-            var margin = bias + wu;
-            margin += ftrl.Weight(item.ItemFeature);
-            margin += ws;
-            margin += wp;
-            margin += wd;
-            margin += ftrl.Weight(item.CategoryFeature);
-            margin += wuc;
+            var margin = requestMargin + itemMargin + UserCategoryWeight(ftrl, request.UserId, dense, ordinals[i], stamp, stamps, ucWeights);
             scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
         }
+    }
+
+    /// <summary>The user×category weight of the item's category, read once per category per request.</summary>
+    private double UserCategoryWeight(FtrlModel ftrl, string user, int dense, int ordinal, int stamp, int[] stamps, float[] weights)
+    {
+        if (ordinal >= stamps.Length)
+        {
+            return ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? "")); // a category newer than the request
+        }
+
+        if (stamps[ordinal] != stamp)
+        {
+            stamps[ordinal] = stamp;
+            weights[ordinal] = ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? ""));
+        }
+
+        return weights[ordinal];
     }
 
     private int UserCategoryFeature(string user, string category)
@@ -778,11 +891,21 @@ public sealed partial class RecommendEngine
             }
         }
 
+        // The user's exposures in the cap window, counted per item, then moved onto the candidates' slots.
         var capped = scratch.Capped;
         capped.Clear();
+        var exposures = scratch.Exposures.AsSpan(0, n);
+        exposures.Clear();
         if (rules.FrequencyCap is { } cap && history is not null)
         {
             history.ExposureCounts(now - (long)(cap.WindowHours * 3600), capped);
+            foreach (var (item, times) in capped)
+            {
+                if (scratch.SlotOf(item) is var s and >= 0 && s < n)
+                {
+                    exposures[s] = times;
+                }
+            }
         }
 
         var order = SortByScore(scratch, n);
@@ -795,13 +918,12 @@ public sealed partial class RecommendEngine
         for (var k = 0; k < n; k++)
         {
             var slot = order[k];
-            var dense = scratch.Items[slot];
-            if (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap)
+            if (exposures[slot] >= maxCap)
             {
                 continue;
             }
 
-            if (pinned is not null && pinned.ContainsKey(Catalog[dense].Id))
+            if (pinned is not null && pinned.ContainsKey(Catalog[scratch.Items[slot]].Id))
             {
                 continue; // placed below
             }
@@ -839,7 +961,7 @@ public sealed partial class RecommendEngine
 
                 var mask = PinBit;
                 var score = final.Count > 0 ? final[0].Score : 0f;
-                if (scratch.Slots.TryGetValue(dense, out var slot) && slot >= 0)
+                if (scratch.SlotOf(dense) is var slot and >= 0 && slot < n)
                 {
                     mask |= scratch.Masks[slot];
                     score = scratch.Scores[slot];
@@ -855,20 +977,23 @@ public sealed partial class RecommendEngine
         }
 
         // The last gate: nothing blocked or flagged leaves, whatever a rule placed.
-        final.RemoveAll(f => IsRiskBlocked(plan, Catalog[f.Dense].Id));
+        for (var i = final.Count - 1; i >= 0; i--)
+        {
+            if (IsRiskBlocked(plan, Catalog[final[i].Dense].Id))
+            {
+                final.RemoveAt(i);
+            }
+        }
+
         return final;
     }
 
     private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
-        // Counted per category ordinal (0: none or empty, never capped), sized for the newest ordinal among the candidates.
-        var categories = Catalog.CategoryCount;
-        foreach (var slot in eligible)
-        {
-            categories = Math.Max(categories, Catalog.Hot(scratch.Items[slot]).CategoryOrdinal + 1);
-        }
-
-        var stamp = scratch.NextCategoryStamp(categories);
+        // Counted per category ordinal (0: none or empty, never capped) as read at merge: every one is below the
+        // catalog's category count now.
+        var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
+        var ordinals = scratch.Ordinals;
         var stamps = scratch.CategoryStamps;
         var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
@@ -880,12 +1005,7 @@ public sealed partial class RecommendEngine
                 break;
             }
 
-            var ordinal = Catalog.Hot(scratch.Items[slot]).CategoryOrdinal;
-            if (ordinal >= stamps.Length)
-            {
-                ordinal = 0; // re-categorised into a brand-new category during this request: not capped
-            }
-
+            var ordinal = ordinals[slot];
             if (stamps[ordinal] != stamp)
             {
                 stamps[ordinal] = stamp;
@@ -979,6 +1099,65 @@ public sealed partial class RecommendEngine
         return scratch.Order;
     }
 
+    /// <summary>The flagged items as a bitmap over dense ids (null: nothing is flagged); rebuilt here when the flagged set was replaced.</summary>
+    internal ItemBitmap? FlaggedBitmap()
+    {
+        var set = Flagged.Current;
+        if (set.Count == 0)
+        {
+            return null;
+        }
+
+        var bits = _flaggedBits;
+        if (bits is null || !ReferenceEquals(bits.Source, set))
+        {
+            _flaggedBits = bits = ItemBitmap.Build(Catalog, set, set);
+        }
+
+        return bits;
+    }
+
+    /// <summary>Rebuilds the flagged bitmap when the catalog grew past it (items newer than a bitmap are checked by id string meanwhile).</summary>
+    internal void RefreshFlaggedBitmap()
+    {
+        var set = Flagged.Current;
+        if (set.Count > 0 && (_flaggedBits is not { } bits || !ReferenceEquals(bits.Source, set) || bits.Covered < Catalog.Count - 1))
+        {
+            _flaggedBits = ItemBitmap.Build(Catalog, set, set);
+        }
+    }
+
+    /// <summary>The scene's block list as a bitmap over dense ids, kept on the compiled plan and rebuilt when the catalog grew.</summary>
+    internal ItemBitmap? BlockBitmap(CompiledPlan plan)
+    {
+        if (plan.Block is not { Count: > 0 } block)
+        {
+            return null;
+        }
+
+        var bits = plan.BlockBits;
+        if (bits is null || bits.Covered < Catalog.Count - 1)
+        {
+            plan.BlockBits = bits = ItemBitmap.Build(Catalog, block, block);
+        }
+
+        return bits;
+    }
+
+    /// <summary>True when a host-added risk filter (beyond the flagged items) blocks the item.</summary>
+    internal bool IsBlockedByOtherFilters(string itemId)
+    {
+        for (var i = 1; i < _risk.Length; i++)
+        {
+            if (_risk[i].IsBlocked(itemId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     internal bool IsRiskBlocked(CompiledPlan? plan, string itemId)
     {
         if (plan?.Block?.Contains(itemId) == true)
@@ -1034,10 +1213,28 @@ public sealed partial class RecommendEngine
         }
     }
 
+    /// <summary>The largest vector-channel quota of the scenes in force (what a precomputed vector result must cover); 0 when no scene uses the channel.</summary>
+    private int MaxVectorQuota()
+    {
+        var quota = 0;
+        foreach (var scene in Scenes.Current.Scenes.Values)
+        {
+            foreach (var channel in scene.Channels)
+            {
+                if (channel.Name == ChannelNames.Vector)
+                {
+                    quota = Math.Max(quota, channel.Quota);
+                }
+            }
+        }
+
+        return quota;
+    }
+
     private RecallModelHolder Holder(string name, string alias) =>
         _models.GetOrAdd((name, alias), k =>
         {
-            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, _logger);
+            var holder = new RecallModelHolder(Project, k.Item1, k.Item2, _options, Catalog, MaxVectorQuota, _logger);
             holder.Poll();
             return holder;
         });

@@ -27,40 +27,85 @@ internal sealed record CompiledPlan(
     public bool UsesVector { get; } = Channels.Any(c => c.Channel.Name == ChannelNames.Vector);
     public bool NeedsModel => UsesVector;
     public bool NeedsTerms { get; } = Channels.Any(c => c.Channel.Name == ChannelNames.Inverted);
+
+    /// <summary><see cref="Block"/> by dense id, built by the engine for the catalog of the time (<see cref="RecommendEngine.BlockBitmap"/>).</summary>
+    public ItemBitmap? BlockBits { get; set; }
 }
 
-/// <summary>Which merged candidates may be served: not deleted, consumed, excluded, filtered out, blocked or flagged.</summary>
-internal readonly struct CandidateFilter(RecommendEngine engine, RerankRules? rules, UserHistory? history, RecommendRequest? request, HashSet<int>? exclude, int self)
+/// <summary>
+/// Which merged candidates may be served: not deleted, consumed, excluded, filtered out, blocked or flagged. The scene's
+/// block list and the flagged items are tested as bits by dense id (<see cref="ItemBitmap"/>); the id string is hashed
+/// only for an item interned after the bitmap was built, or when the host added risk filters of its own.
+/// </summary>
+internal readonly struct CandidateFilter
 {
-    public bool Passes(int dense)
+    private readonly RecommendEngine _engine;
+    private readonly ServingCatalog _catalog;
+    private readonly UserHistory? _history;
+    private readonly RecommendRequest? _request;
+    private readonly HashSet<int>? _exclude;
+    private readonly int _self;
+    private readonly ItemBitmap? _flagged;
+    private readonly ItemBitmap? _block;
+    private readonly CompiledPlan? _plan;
+    private readonly bool _needsItem;
+    private readonly bool _otherRisk;
+
+    public CandidateFilter(RecommendEngine engine, CompiledPlan? plan, UserHistory? history, RecommendRequest? request, HashSet<int>? exclude, int self)
     {
-        if (dense == self)
+        _engine = engine;
+        _catalog = engine.Catalog;
+        _history = history;
+        _request = request;
+        _exclude = exclude is { Count: > 0 } ? exclude : null;
+        _self = self;
+        _plan = plan?.Block is { Count: > 0 } ? plan : null;
+        _block = _plan is null ? null : engine.BlockBitmap(_plan);
+        _flagged = engine.FlaggedBitmap();
+        _otherRisk = engine.HasOtherRiskFilters;
+        _needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 })) || _otherRisk;
+    }
+
+    public bool Passes(int dense) => Passes(dense, in _catalog.Hot(dense));
+
+    /// <summary><see cref="Passes(int)"/> with the item's hot fields already read.</summary>
+    public bool Passes(int dense, in HotItem hot)
+    {
+        if (dense == _self || hot.Deleted || (_exclude is not null && _exclude.Contains(dense)))
         {
             return false;
         }
 
-        if (engine.Catalog.Hot(dense).Deleted || (exclude is { Count: > 0 } && exclude.Contains(dense)) || history?.Consumed(dense) == true)
+        if (_flagged is not null && (_flagged.Contains(dense) ?? _engine.Flagged.IsBlocked(_catalog[dense].Id)))
         {
             return false;
         }
 
-        // The item object (another cache miss) only when a filter needs more than the hot fields.
-        var needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 }))
-            || rules?.Block is { Count: > 0 } || engine.RiskFiltersMayBlock;
-        if (!needsItem)
+        if (_block is not null && (_block.Contains(dense) ?? _plan!.Block!.Contains(_catalog[dense].Id)))
+        {
+            return false;
+        }
+
+        if (_history?.Consumed(dense) == true)
+        {
+            return false;
+        }
+
+        if (!_needsItem)
         {
             return true;
         }
 
-        var item = engine.Catalog[dense];
-        if (request is not null)
+        // The item object (another cache miss) only when a filter needs more than the hot fields.
+        var item = _catalog[dense];
+        if (_request is not null)
         {
-            if (request.Category is { } category && item.Category != category)
+            if (_request.Category is { } category && item.Category != category)
             {
                 return false;
             }
 
-            if (request.Attributes is { Count: > 0 } filters)
+            if (_request.Attributes is { Count: > 0 } filters)
             {
                 foreach (var (key, value) in filters)
                 {
@@ -72,12 +117,7 @@ internal readonly struct CandidateFilter(RecommendEngine engine, RerankRules? ru
             }
         }
 
-        if (rules?.Block is { Count: > 0 } block && block.Contains(item.Id))
-        {
-            return false;
-        }
-
-        return !engine.IsRiskBlocked(null, item.Id);
+        return !_otherRisk || !_engine.IsBlockedByOtherFilters(item.Id);
     }
 }
 
@@ -119,7 +159,9 @@ internal sealed class Scratch(ServingCatalog catalog)
 
     public RecallContext Context { get; } = new();
     public RecallBuffer[] Buffers { get; private set; } = [];
-    public Dictionary<int, int> Slots { get; } = new(1024);
+    /// <summary>Per dense item id: the merge stamp it was last seen with and its candidate slot (-1: filtered out).</summary>
+    public SlotEntry[] SlotMap { get; private set; } = new SlotEntry[1024];
+    private int _slotStamp;
     public HashSet<int> Exclude { get; } = [];
 
     /// <summary>Per category ordinal: the request stamp when <see cref="CategoryWeights"/>/<see cref="CategoryCounts"/> were last set.</summary>
@@ -148,6 +190,34 @@ internal sealed class Scratch(ServingCatalog catalog)
 
         return _stamp;
     }
+    /// <summary>A fresh merge stamp, the slot map sized for <paramref name="items"/> dense ids: entries with another stamp are unseen.</summary>
+    public int NextSlotStamp(int items)
+    {
+        if (SlotMap.Length < items)
+        {
+            GrowSlotMap(items);
+        }
+
+        if (++_slotStamp == int.MaxValue)
+        {
+            Array.Clear(SlotMap);
+            _slotStamp = 1;
+        }
+
+        return _slotStamp;
+    }
+
+    /// <summary>Grows the slot map to at least <paramref name="items"/> entries (an item interned during the request), keeping the stamps.</summary>
+    public SlotEntry[] GrowSlotMap(int items)
+    {
+        var grown = new SlotEntry[Math.Max(items + (items >> 3), SlotMap.Length * 2)];
+        SlotMap.CopyTo(grown, 0);
+        return SlotMap = grown;
+    }
+
+    /// <summary>The candidate slot of an item in the current merge, or -1 (not a candidate, or filtered out).</summary>
+    public int SlotOf(int dense) => dense < SlotMap.Length && SlotMap[dense].Stamp == _slotStamp ? SlotMap[dense].Slot : -1;
+
     public Dictionary<int, int> Capped { get; } = [];
     public List<int> Eligible { get; } = [];
     public List<int> Overflow { get; } = [];
@@ -156,10 +226,17 @@ internal sealed class Scratch(ServingCatalog catalog)
     public float[] Priors { get; private set; } = new float[1024];
     public float[] Scores { get; private set; } = new float[1024];
     public int[] Masks { get; private set; } = new int[1024];
+
+    /// <summary>Category ordinal of each candidate, read with its hot fields at merge.</summary>
+    public int[] Ordinals { get; private set; } = new int[1024];
+
+    /// <summary>Exposures of each candidate within the frequency-cap window.</summary>
+    public int[] Exposures { get; private set; } = new int[1024];
     public float[] Keys { get; private set; } = new float[1024];
     public int[] Order { get; private set; } = new int[1024];
     public int[] Temp { get; private set; } = new int[1024];
     public int[] TempMasks { get; private set; } = new int[1024];
+    public int[] TempOrdinals { get; private set; } = new int[1024];
 
     public void Ensure(int n)
     {
@@ -173,6 +250,9 @@ internal sealed class Scratch(ServingCatalog catalog)
         Priors = Grow(Priors, size);
         Scores = Grow(Scores, size);
         Masks = Grow(Masks, size);
+        Ordinals = Grow(Ordinals, size);
+        Exposures = new int[size];
+        TempOrdinals = new int[size];
         Keys = new float[size];
         Order = new int[size];
         Temp = new int[size];
@@ -227,4 +307,11 @@ internal sealed class Scratch(ServingCatalog catalog)
     }
 
     public ServingCatalog Catalog => catalog;
+}
+
+/// <summary>One entry of <see cref="Scratch.SlotMap"/>: stamp and slot side by side, one cache line fetch per candidate.</summary>
+internal struct SlotEntry
+{
+    public int Stamp;
+    public int Slot;
 }

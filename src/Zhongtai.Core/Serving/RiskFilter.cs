@@ -23,6 +23,9 @@ public sealed class FlaggedItemsFilter(string? path = null) : IRiskFilter
 
     public int Count => _flagged.Count;
 
+    /// <summary>The flagged set in force: replaced whole on every change, so its reference identifies a version (the engine's per-item bitmap follows it).</summary>
+    internal FrozenSet<string> Current => _flagged;
+
     public bool IsBlocked(string itemId) => _flagged.Count > 0 && _flagged.Contains(itemId);
 
     /// <summary>Replaces the flagged set.</summary>

@@ -246,6 +246,11 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
     private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal) { [""] = 0 }; // the writer's only
     private volatile int _categoryCount = 1;
 
+    private long _itemVersion;
+
+    /// <summary>Counts item changes (new items, catalog updates): derived per-item state compares it to know it is current.</summary>
+    public long ItemVersion => Volatile.Read(ref _itemVersion);
+
     /// <summary>The next log offset to apply.</summary>
     public long NextOffset { get; private set; }
 
@@ -393,6 +398,7 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         items[dense] = item;
         _count = dense + 1; // publish the item before its id
         _ids[itemId] = dense;
+        Interlocked.Increment(ref _itemVersion);
         return dense;
     }
 
@@ -418,6 +424,7 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         };
         _hot[dense] = Hot(item);
         _items[dense] = item;
+        Interlocked.Increment(ref _itemVersion);
         if (!old.InCatalog && !deleted)
         {
             lock (_freshLock)

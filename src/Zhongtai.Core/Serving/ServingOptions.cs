@@ -69,6 +69,24 @@ public sealed class ServingOptions
     /// <summary>The <c>content</c> recall channel (hashed content vectors of every item, searched with HNSW).</summary>
     public ContentChannelOptions Content { get; set; } = new();
 
+    /// <summary>
+    /// When a recall model version loads, the vector results of this many users are computed before it goes live (in
+    /// parallel, in the background, while the previous version keeps serving): the users the outgoing version had
+    /// cached first, then the model's users from the newest id down, at the largest vector quota of the scenes. A user's
+    /// factors only change with the version, so these requests never search the index. At most
+    /// <see cref="VectorCacheUsers"/>; 0: only on demand. Default 20000.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int VectorPrecomputeUsers { get; set; } = 20_000;
+
+    /// <summary>
+    /// The ranking stage reads each candidate's item-side FTRL weight (item plus category) from a per-item snapshot,
+    /// rebuilt by the follower when the model has learned more or the catalog changed, at most this often; user-side
+    /// and request-side weights are read live on every request. 0: no snapshot, every weight read live. Default 1000 ms.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int RankWeightsRefreshMs { get; set; } = 1000;
+
     /// <summary>Log every served list back as exposure events. Default true.</summary>
     public bool LogExposures { get; set; } = true;
 
