@@ -101,6 +101,8 @@ internal static class ServeBench
             engine.Profile = profile;
             foreach (var scene in new[] { "bench", "only-i2i", "only-vector", "only-popular", "unranked" })
             {
+                await engine.RecommendAsync(new Zhongtai.Serving.RecommendRequest { UserId = "u1", Scene = scene, Count = 10 }, ct);
+                progress($"{scene}: {engine.LastCandidateCount} candidates for u1");
                 profile.Reset();
                 var times = new double[2000];
                 for (var i = 0; i < times.Length; i++)

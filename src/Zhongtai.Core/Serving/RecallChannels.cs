@@ -279,7 +279,7 @@ internal static class BuiltInChannels
                 output.Add(result.Items[i], result.Scores[i]);
             }
 
-            if (engine.VectorCacheUsers > 0 && (model.UserResults.Count < engine.VectorCacheUsers || model.UserResults.ContainsKey(user)))
+            if (result.Complete && engine.VectorCacheUsers > 0 && (model.UserResults.Count < engine.VectorCacheUsers || model.UserResults.ContainsKey(user)))
             {
                 model.UserResults[user] = result;
             }

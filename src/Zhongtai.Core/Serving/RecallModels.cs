@@ -45,12 +45,17 @@ internal sealed class LoadedRecallModel(string name, int version, FactorModel mo
             }
         }
 
-        return new VectorResult(quota, k == n ? items : items[..k], k == n ? scores : scores[..k]);
+        return new VectorResult(quota, k == n ? items : items[..k], k == n ? scores : scores[..k], k == n);
     }
 }
 
-/// <summary>One user's cached vector recall: the nearest items for a search of <see cref="Quota"/> (dense serving ids, best first; model items serving does not know are left out).</summary>
-internal sealed record VectorResult(int Quota, int[] Items, float[] Scores);
+/// <summary>
+/// One user's vector recall: the nearest items for a search of <see cref="Quota"/> (dense serving ids, best first; model
+/// items serving does not know are left out). Only a <see cref="Complete"/> result — every item known — is cached: one
+/// computed while the catalog was still catching up (a version loading at start-up) would otherwise stay short for the
+/// whole version.
+/// </summary>
+internal sealed record VectorResult(int Quota, int[] Items, float[] Scores, bool Complete);
 
 /// <summary>
 /// Keeps the version an alias of a registry model points at loaded: <see cref="Poll"/> resolves the alias and, when it
@@ -194,7 +199,11 @@ internal sealed partial class RecallModelHolder(Project project, string name, st
                 hits = new VectorHit[Math.Max(q, 256)];
             }
 
-            next.UserResults[user] = next.Nearest(user, q, hits, catalog);
+            if (next.Nearest(user, q, hits, catalog) is { Complete: true } result)
+            {
+                next.UserResults[user] = result;
+            }
+
             return hits;
         }, static _ => { });
         return work.Count;

@@ -81,6 +81,31 @@ public class VectorCacheTests
         Assert.NotEqual(v1.UserResults[someone].Items, result.Items); // the new factors' neighbours
     }
 
+    [Fact]
+    public async Task AResultWithItemsServingDoesNotKnowYet_IsNotCached_AndThoseItemsAreServedOnceKnown()
+    {
+        using var dir = new TempDirectory();
+        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
+        var (project, engine) = await SetUpAsync(host, new ServingOptions { LogExposures = false, VectorPrecomputeUsers = 8 });
+        project.Models.Promote("als", Register(project, Users, 80, new Random(9)).Version); // i60..i79: not in serving's catalog yet
+        await engine.LoadModelAsync();
+        var v1 = engine.LoadedModel()!;
+        Assert.Empty(v1.UserResults); // every user's nearest 30 of 80 hold some of the 20 unknown items: nothing precomputed short
+
+        var before = await engine.RecommendAsync(new RecommendRequest { UserId = "u0", Count = 20 });
+        Assert.True(before.Items.Count < 20);
+        Assert.Empty(v1.UserResults);
+
+        var now = host.Time.GetUtcNow();
+        await project.Ingestor.IngestAsync([.. Enumerable.Range(60, 20).Select(i => new Event { Type = EventTypes.Item, ItemId = $"i{i}", Category = "c", Timestamp = now })],
+            backfill: false, CancellationToken.None);
+        engine.CatchUp();
+        var after = await engine.RecommendAsync(new RecommendRequest { UserId = "u0", Count = 20 });
+        Assert.Equal(20, after.Items.Count);
+        Assert.Contains(after.Items, i => int.Parse(i.ItemId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) >= 60);
+        Assert.True(v1.UserResults[project.UserIds.Find("u0")].Complete);
+    }
+
     private static readonly string[] Users = [.. Enumerable.Range(0, 8).Select(u => $"u{u}")];
 
     /// <summary>Every cached result is what a search of the version at its quota gives now.</summary>
