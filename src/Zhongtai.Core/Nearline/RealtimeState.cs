@@ -57,7 +57,7 @@ public sealed class ItemCounters
 public sealed class RealtimeState
 {
     private const uint Magic = 0x5A54524C; // "ZTRL"
-    private const int Version = 2; // 2: pending exposures keyed by a 128-bit hash (1: by the joined string)
+    private const int Version = 3; // 3: pending exposures hold their feature indices; 2: keyed by a 128-bit hash; 1: by the joined string
     private readonly RealtimeOptions _options;
     private readonly FeatureHasher _hasher;
     private readonly Dictionary<string, ItemCounters> _items = new(StringComparer.Ordinal);
@@ -117,7 +117,7 @@ public sealed class RealtimeState
             case EventTypes.Exposure:
                 item.Exposures++;
                 var key = PendingKey(e.UserId, e.ItemId, e.RequestId);
-                if (_pending.TryAdd(key, new Pending(now, e.UserId, e.ItemId, e.Scene, e.Position, e.Device)))
+                if (_pending.TryAdd(key, Features(now, e.UserId, e.ItemId, e.Scene, e.Position, e.Device)))
                 {
                     _expiry.Enqueue((now + _options.AttributionWindowSeconds, key));
                 }
@@ -167,7 +167,7 @@ public sealed class RealtimeState
     /// <summary>The FTRL model's click probability for a user seeing an item in a context.</summary>
     public float PredictClick(string userId, string itemId, string? scene, int? position, string? device)
     {
-        var n = Features(new Pending(0, userId, itemId, scene, position, device));
+        var n = Fill(Features(0, userId, itemId, scene, position, device));
         return Ftrl.Predict(new SparseSample(_indices.AsSpan(0, n), _ones.AsSpan(0, n)));
     }
 
@@ -224,11 +224,10 @@ public sealed class RealtimeState
                 if (has)
                 {
                     w.Write(p.Seconds);
-                    w.Write(p.User);
-                    w.Write(p.Item);
-                    w.Write(p.Scene ?? "");
-                    w.Write(p.Position ?? -1);
-                    w.Write(p.Device ?? "");
+                    foreach (var index in (ReadOnlySpan<int>)[p.U, p.I, p.S, p.P, p.D, p.C, p.Uc])
+                    {
+                        w.Write(index);
+                    }
                 }
             }
 
@@ -251,7 +250,7 @@ public sealed class RealtimeState
     {
         using var header = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         var version = header.ReadUInt32() == Magic ? header.ReadInt32() : -1;
-        if (version is not (1 or Version))
+        if (version is not (1 or 2 or Version))
         {
             throw new InvalidDataException("Not a realtime snapshot (bad magic or version).");
         }
@@ -303,8 +302,16 @@ public sealed class RealtimeState
             state._expiry.Enqueue((seconds, key));
             if (r.ReadBoolean())
             {
-                var p = new Pending(r.ReadInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadString());
-                state._pending[key] = p with { Scene = p.Scene?.Length == 0 ? null : p.Scene, Position = p.Position < 0 ? null : p.Position, Device = p.Device?.Length == 0 ? null : p.Device };
+                if (version < 3)
+                {
+                    // Older snapshots kept the exposure's strings: its features are computed from them now.
+                    var (at, user, item, scene, position, device) = (r.ReadInt64(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadString());
+                    state._pending[key] = state.Features(at, user, item, scene.Length == 0 ? null : scene, position < 0 ? null : position, device.Length == 0 ? null : device);
+                }
+                else
+                {
+                    state._pending[key] = new Pending(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+                }
             }
         }
 
@@ -380,30 +387,34 @@ public sealed class RealtimeState
 
     private void Learn(Pending exposure, float label)
     {
-        var n = Features(exposure);
+        var n = Fill(exposure);
         Ftrl.Update(new SparseSample(_indices.AsSpan(0, n), _ones.AsSpan(0, n), label));
         SamplesLearned++;
     }
 
-    private int Features(Pending p)
+    /// <summary>
+    /// An exposure's features as of when it was served — u, i, s, p, d, c and uc hashed into the model's space — so a
+    /// pending exposure holds seven ints and no strings (nothing for the GC to trace or promote per exposure).
+    /// </summary>
+    private Pending Features(long seconds, string user, string item, string? scene, int? position, string? device)
     {
-        var n = 0;
-        _indices[n++] = _hasher.Index("u", p.User);
-        _indices[n++] = _hasher.Index("i", p.Item);
-        _indices[n++] = _hasher.Index("s", p.Scene ?? "");
         Span<char> digits = stackalloc char[11];
         var written = 0;
-        if (p.Position is { } pos)
+        if (position is { } pos)
         {
             pos.TryFormat(digits, out written, default, System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        _indices[n++] = _hasher.Index("p", digits[..written]);
-        _indices[n++] = _hasher.Index("d", p.Device ?? "");
-        var category = _items.TryGetValue(p.Item, out var c) ? c.Category ?? "" : "";
-        _indices[n++] = _hasher.Index("c", category);
-        _indices[n++] = UserCategory(p.User, category);
-        return n;
+        var category = _items.TryGetValue(item, out var c) ? c.Category ?? "" : "";
+        return new Pending(seconds, _hasher.Index("u", user), _hasher.Index("i", item), _hasher.Index("s", scene ?? ""), _hasher.Index("p", digits[..written]),
+            _hasher.Index("d", device ?? ""), _hasher.Index("c", category), UserCategory(user, category));
+    }
+
+    private int Fill(Pending p)
+    {
+        ReadOnlySpan<int> indices = [p.U, p.I, p.S, p.P, p.D, p.C, p.Uc];
+        indices.CopyTo(_indices);
+        return indices.Length;
     }
 
     private int UserCategory(string user, string category)
@@ -448,5 +459,6 @@ public sealed class RealtimeState
 
     private static UInt128 KeyOf(ReadOnlySpan<char> joined) => XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(joined));
 
-    private readonly record struct Pending(long Seconds, string User, string Item, string? Scene, int? Position, string? Device);
+    /// <summary>A served item waiting for its click: when, and its feature indices (see <see cref="Features"/>).</summary>
+    private readonly record struct Pending(long Seconds, int U, int I, int S, int P, int D, int C, int Uc);
 }
