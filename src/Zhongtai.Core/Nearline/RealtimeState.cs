@@ -20,6 +20,14 @@ public sealed class RealtimeOptions
     [Range(1, 7 * 86_400)]
     public int AttributionWindowSeconds { get; set; } = 1800;
 
+    /// <summary>
+    /// Exposures waiting for a click are kept at most this many; beyond it the oldest is settled early (learned as not
+    /// clicked, as at the end of its window). This bounds memory under heavy serving: at 50,000 exposures/s the window is
+    /// then the last 40 s, at 1,000/s the whole <see cref="AttributionWindowSeconds"/>. Default 2,000,000 (~100 MB).
+    /// </summary>
+    [Range(1000, 1_000_000_000)]
+    public int MaxPendingExposures { get; set; } = 2_000_000;
+
     /// <summary>Recent items kept per user for co-occurrence. Default 20.</summary>
     [Range(1, 1000)]
     public int RecentItemsPerUser { get; set; } = 20;
@@ -120,6 +128,13 @@ public sealed class RealtimeState
                 if (_pending.TryAdd(key, Features(now, e.UserId, e.ItemId, e.Scene, e.Position, e.Device)))
                 {
                     _expiry.Enqueue((now + _options.AttributionWindowSeconds, key));
+                    while (_pending.Count > _options.MaxPendingExposures && _expiry.TryDequeue(out var oldest))
+                    {
+                        if (_pending.Remove(oldest.Key, out var settled))
+                        {
+                            Learn(settled, label: 0);
+                        }
+                    }
                 }
 
                 return;

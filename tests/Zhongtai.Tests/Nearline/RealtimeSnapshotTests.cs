@@ -63,4 +63,20 @@ public sealed class RealtimeSnapshotTests
         saved.Position = 0;
         Assert.Equal(1, RealtimeState.Load(saved, options).SamplesLearned); // and it saves as version 2
     }
+
+    [Fact]
+    public void PendingExposures_AreCapped_TheOldestSettledAsNotClicked()
+    {
+        var state = new RealtimeState(new RealtimeOptions { MaxPendingExposures = 1000 });
+        for (var i = 0; i < 1500; i++)
+        {
+            state.Apply(i, new Event { Type = EventTypes.Exposure, UserId = "u1", ItemId = $"i{i}", RequestId = "r-1", Timestamp = T0.AddMilliseconds(i) });
+        }
+
+        Assert.Equal(500, state.SamplesLearned); // the 500 oldest, learned as negatives
+        state.Apply(1500, new Event { Type = EventTypes.Click, UserId = "u1", ItemId = "i10", RequestId = "r-1", Timestamp = T0.AddSeconds(5) });
+        Assert.Equal(500, state.SamplesLearned); // already settled: no second sample
+        state.Apply(1501, new Event { Type = EventTypes.Click, UserId = "u1", ItemId = "i1400", RequestId = "r-1", Timestamp = T0.AddSeconds(5) });
+        Assert.Equal(501, state.SamplesLearned); // still pending: joined as a click
+    }
 }
