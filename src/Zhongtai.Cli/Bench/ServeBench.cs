@@ -120,6 +120,7 @@ internal static class ServeBench
             var heapServing = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
 
             var runs = new List<WrkResult>();
+            using var gcPhases = new GcPhases();
             if (!Wrk.Installed)
             {
                 progress("wrk is not installed (apt-get install -y wrk): no HTTP measurement");
@@ -143,6 +144,7 @@ internal static class ServeBench
                 {
                     progress($"wrk -t1 -c{c} -d{seconds}s POST /v1/recommend (5% unknown users)");
                     profile.Reset();
+                    gcPhases.Reset();
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var (gc0, gc1, gc2, pause0, allocated0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
                     runs.Add(await Wrk.RunAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
@@ -150,7 +152,7 @@ internal static class ServeBench
                     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / requests;
                     progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
                         $"GC: {(GC.GetTotalAllocatedBytes() - allocated0) / requests / 1024.0:F0} KB allocated per request, gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}, paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms " +
-                        $"(last ephemeral: {Ephemeral()}); engine mean per stage (wall): {profile}");
+                        $"(last ephemeral: {Ephemeral()}; phases: {gcPhases}); engine mean per stage (wall): {profile}");
                 }
 
                 progress($"wrk -t1 -c{connections} -d{seconds}s GET /healthz (the server's ceiling on this machine)");
