@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Zhongtai.Events;
 using Zhongtai.Hosting;
 using Zhongtai.Nearline;
@@ -13,7 +14,8 @@ public class PopularListsTests
     public async Task PopularLists_AreTheTopOfTheFullSort_ByDecayedPopularityThenId_WithoutDeletedItems()
     {
         using var dir = new TempDirectory();
-        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero)); // scores decay with the clock: keep it still
+        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path }, time);
         var project = host.Project();
         var now = host.Time.GetUtcNow();
         var categories = new[] { "a", "b", "c", null };
