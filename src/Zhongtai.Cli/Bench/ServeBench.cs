@@ -74,11 +74,12 @@ internal static class ServeBench
             sw.Restart();
             var engine = app.Services.GetRequiredService<RecommendService>().For(project.Name);
             var realtime = app.Services.GetRequiredService<RealtimeService>().For(project.Name);
-            await engine.LoadModelAsync();
             while (!ct.IsCancellationRequested && (engine.CatchUp() > 0 || realtime.Read(s => s.NextOffset) < project.Events.NextOffset))
             {
                 await Task.Delay(200, ct);
             }
+
+            await engine.LoadModelAsync(); // after the catalog caught up, as the server's own loop does: the precomputed vector results are complete
 
             var index = app.Services.GetRequiredService<SearchService>().For(project.Name);
             while (!ct.IsCancellationRequested && (index.Count < items || !engine.GraphReady))

@@ -275,7 +275,6 @@ public sealed partial class RecommendEngine
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
-        Holder("als", "production");
         long lastPopular = 0, lastModels = 0, lastConfig = 0, lastRankWeights = 0;
         var tick = TimeSpan.FromSeconds(Math.Min(_options.PopularRefreshSeconds, Math.Min(_options.ModelPollSeconds, _options.ConfigPollSeconds)));
         var rankWeightsEvery = TimeSpan.FromMilliseconds(_options.RankWeightsRefreshMs);
@@ -289,6 +288,11 @@ public sealed partial class RecommendEngine
             try
             {
                 CatchUp();
+                if (lastModels == 0)
+                {
+                    Holder("als", "production"); // loaded once the catalog has caught up, so its precomputed vector results are complete
+                }
+
                 RefreshFlaggedBitmap();
                 if (_options.RankWeightsRefreshMs > 0 && (lastRankWeights == 0 || _time.GetElapsedTime(lastRankWeights) >= rankWeightsEvery))
                 {
