@@ -140,6 +140,11 @@ internal static class ServeBench
                       return wrk.format(nil, "/v1/recommend", nil, body)
                     end
                     """, ct);
+                // A warm-up run first: the first seconds of traffic grow the per-user exposure rings and the realtime
+                // model's pending-exposure table to their working size, which a long-running server has done long ago.
+                progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend: warm-up (not reported)");
+                await Wrk.RunAsync("warm-up", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct);
+
                 // The latency/throughput curve: a quarter and half of the connections first, then the full count.
                 foreach (var c in new[] { connections / 4, connections / 2, connections }.Where(c => c >= 1).Distinct())
                 {
