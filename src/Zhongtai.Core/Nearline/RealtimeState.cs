@@ -422,7 +422,7 @@ public sealed class RealtimeState
 
         var category = _items.TryGetValue(item, out var c) ? c.Category ?? "" : "";
         return new Pending(seconds, _hasher.Index("u", user), _hasher.Index("i", item), _hasher.Index("s", scene ?? ""), _hasher.Index("p", digits[..written]),
-            _hasher.Index("d", device ?? ""), _hasher.Index("c", category), UserCategory(user, category));
+            _hasher.Index("d", device ?? ""), _hasher.Index("c", category), _hasher.Index("uc", user, category));
     }
 
     private int Fill(Pending p)
@@ -430,21 +430,6 @@ public sealed class RealtimeState
         ReadOnlySpan<int> indices = [p.U, p.I, p.S, p.P, p.D, p.C, p.Uc];
         indices.CopyTo(_indices);
         return indices.Length;
-    }
-
-    private int UserCategory(string user, string category)
-    {
-        var length = user.Length + 1 + category.Length;
-        if (length > 512)
-        {
-            return _hasher.Index("uc", user + "\u0001" + category);
-        }
-
-        Span<char> value = stackalloc char[length];
-        user.AsSpan().CopyTo(value);
-        value[user.Length] = '\u0001';
-        category.AsSpan().CopyTo(value[(user.Length + 1)..]);
-        return _hasher.Index("uc", value);
     }
 
     /// <summary>The key of a pending exposure: a 128-bit hash of user, item and request joined by U+0001.</summary>

@@ -847,31 +847,16 @@ public sealed partial class RecommendEngine
     {
         if (ordinal >= stamps.Length)
         {
-            return ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? "")); // a category newer than the request
+            return ftrl.Weight(_hasher.Index("uc", user, Catalog[dense].Category ?? "")); // a category newer than the request
         }
 
         if (stamps[ordinal] != stamp)
         {
             stamps[ordinal] = stamp;
-            weights[ordinal] = ftrl.Weight(UserCategoryFeature(user, Catalog[dense].Category ?? ""));
+            weights[ordinal] = ftrl.Weight(_hasher.Index("uc", user, Catalog[dense].Category ?? ""));
         }
 
         return weights[ordinal];
-    }
-
-    private int UserCategoryFeature(string user, string category)
-    {
-        var length = user.Length + 1 + category.Length;
-        if (length > 512)
-        {
-            return _hasher.Index("uc", user + "\u0001" + category);
-        }
-
-        Span<char> value = stackalloc char[length];
-        user.AsSpan().CopyTo(value);
-        value[user.Length] = '\u0001';
-        category.AsSpan().CopyTo(value[(user.Length + 1)..]);
-        return _hasher.Index("uc", value);
     }
 
     private List<(int Dense, float Score, int Mask)> Rerank(CompiledPlan plan, Scratch scratch, int n, int count, UserHistory? history, in CandidateFilter filter)

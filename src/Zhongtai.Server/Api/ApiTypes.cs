@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Text.Json.Serialization;
 using Zhongtai.Events;
 using Zhongtai.Events.Ingest;
@@ -38,3 +39,35 @@ public sealed record AppInfo(string AppKey, string Name, string Project, IReadOn
 [JsonSerializable(typeof(RecommendHttpRequest))]
 [JsonSerializable(typeof(Zhongtai.Serving.RecommendResult))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>The JSON bodies of the serving endpoints: parsed from what the gateway read once, and 400s with field reasons.</summary>
+internal static class ApiBody
+{
+    /// <summary>The request body as <typeparamref name="T"/>, or null with the 400 to answer in <paramref name="error"/>.</summary>
+    public static T? Parse<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, string what, out IResult? error)
+        where T : class
+    {
+        error = null;
+        try
+        {
+            var body = System.Text.Json.JsonSerializer.Deserialize(context.AppRequest().Body.Span, info);
+            if (body is null)
+            {
+                error = Invalid("invalid_json", [("body", "The body is empty.")]);
+            }
+
+            return body;
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            error = Invalid("invalid_json", [("body", $"The body is not a valid {what}: {ex.Message}")]);
+            return null;
+        }
+    }
+
+    /// <summary>A 400 (problem+json) naming every bad field.</summary>
+    public static IResult Invalid(string code, IReadOnlyList<(string Field, string Message)> errors) =>
+        Results.Json(new ApiError(400, code, string.Join(" ", errors.Select(e => e.Message)), [.. errors.Select(e => new EventError(-1, e.Field, code, e.Message))]),
+            ApiJsonContext.Default.ApiError, "application/problem+json", 400);
+}
+

@@ -119,19 +119,9 @@ internal static class RecommendApi
 
     private static async Task<IResult> RecommendAsync(HttpContext context, RecommendService service)
     {
-        RecommendHttpRequest? body;
-        try
+        if (ApiBody.Parse(context, ApiJsonContext.Default.RecommendHttpRequest, "recommend request", out var invalid) is not { } body)
         {
-            body = JsonSerializer.Deserialize(context.AppRequest().Body.Span, ApiJsonContext.Default.RecommendHttpRequest); // read once by the gateway
-        }
-        catch (JsonException ex)
-        {
-            return Invalid("invalid_json", [("body", $"The body is not a valid recommend request: {ex.Message}")]);
-        }
-
-        if (body is null)
-        {
-            return Invalid("invalid_json", [("body", "The body is empty.")]);
+            return invalid!;
         }
 
         Dictionary<string, string>? attributes = null;
@@ -155,7 +145,7 @@ internal static class RecommendApi
 
         if (errors is not null)
         {
-            return Invalid("invalid_argument", errors);
+            return ApiBody.Invalid("invalid_argument", errors);
         }
 
         var engine = service.For(context.AppRequest().App.Project);
@@ -176,13 +166,10 @@ internal static class RecommendApi
         }
         catch (RecommendException ex)
         {
-            return Invalid(ex.Code, ex.Errors);
+            return ApiBody.Invalid(ex.Code, ex.Errors);
         }
     }
 
     private static readonly Dictionary<string, JsonElement> EmptyAttributes = []; // never written
 
-    private static IResult Invalid(string code, IReadOnlyList<(string Field, string Message)> errors) =>
-        Results.Json(new ApiError(400, code, string.Join(" ", errors.Select(e => e.Message)), [.. errors.Select(e => new EventError(-1, e.Field, code, e.Message))]),
-            ApiJsonContext.Default.ApiError, "application/problem+json", 400);
 }

@@ -132,24 +132,14 @@ internal static class SearchApi
 
     private static async Task<IResult> SearchAsync(HttpContext context, SearchService search, RecommendService recommend)
     {
-        SearchRequest? request;
-        try
+        if (ApiBody.Parse(context, ApiJsonContext.Default.SearchRequest, "search request", out var invalid) is not { } request)
         {
-            request = JsonSerializer.Deserialize(context.AppRequest().Body.Span, ApiJsonContext.Default.SearchRequest); // read once by the gateway
-        }
-        catch (JsonException ex)
-        {
-            return Invalid("invalid_json", [("body", $"The body is not a valid search request: {ex.Message}")]);
-        }
-
-        if (request is null)
-        {
-            return Invalid("invalid_json", [("body", "The body is empty.")]);
+            return invalid!;
         }
 
         if (Validate(request) is { } errors)
         {
-            return Invalid("invalid_argument", errors);
+            return ApiBody.Invalid("invalid_argument", errors);
         }
 
         var project = context.AppRequest().App.Project;
@@ -182,7 +172,7 @@ internal static class SearchApi
             }
             catch (ArgumentException ex)
             {
-                return Invalid("invalid_argument", [("query", ex.Message)]); // the rest was validated above: malformed text (unbalanced quote, empty phrase)
+                return ApiBody.Invalid("invalid_argument", [("query", ex.Message)]); // the rest was validated above: malformed text (unbalanced quote, empty phrase)
             }
 
             kept.Clear();
@@ -303,9 +293,6 @@ internal static class SearchApi
         return errors;
     }
 
-    private static IResult Invalid(string code, IReadOnlyList<(string Field, string Message)> errors) =>
-        Results.Json(new ApiError(400, code, string.Join(" ", errors.Select(e => e.Message)), [.. errors.Select(e => new EventError(-1, e.Field, code, e.Message))]),
-            ApiJsonContext.Default.ApiError, "application/problem+json", 400);
 
     private static string NewRequestId() => "r-" + Guid.CreateVersion7().ToString("N");
 }

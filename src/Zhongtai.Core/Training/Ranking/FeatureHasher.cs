@@ -79,6 +79,22 @@ public sealed class FeatureHasher
         }
     }
 
+    /// <summary>Index of a crossed feature: <c>field + "=" + first + U+0001 + second</c> (e.g. user × category), without building the string.</summary>
+    public int Index(ReadOnlySpan<char> field, string first, string second)
+    {
+        var length = first.Length + 1 + second.Length;
+        if (length > 512)
+        {
+            return Index(field, first + "\u0001" + second);
+        }
+
+        Span<char> value = stackalloc char[length];
+        first.AsSpan().CopyTo(value);
+        value[first.Length] = '\u0001';
+        second.AsSpan().CopyTo(value[(first.Length + 1)..]);
+        return Index(field, value);
+    }
+
     /// <summary>Index of a name already encoded as UTF-8.</summary>
     public int IndexOfUtf8(ReadOnlySpan<byte> utf8) => (int)(XxHash3.HashToUInt64(utf8, (long)Seed) & _mask);
 }
