@@ -415,13 +415,16 @@ public static class EventBinary
 }
 
 /// <summary>
-/// A direct-mapped cache of strings by their UTF-8 bytes: the same identifier read again gives the same string without
-/// allocating, and memory stays bounded (a colliding string replaces the slot's). Not thread-safe: one per reader.
+/// A two-way set-associative cache of strings by their UTF-8 bytes: the same identifier read again gives the same string
+/// without allocating, and memory stays bounded (a third string in a set replaces the one used longer ago). A miss costs
+/// one string; a churning cache costs more than it saves — each new string is referenced from the old slot array, so
+/// the GC must trace and promote it — hence a large default (2^20 slots, 8 MB of references) that holds a shop's ids.
+/// Not thread-safe: one per reader.
 /// </summary>
-public sealed class Utf8StringCache(int slots = 1 << 16)
+public sealed class Utf8StringCache(int slots = 1 << 20)
 {
     private const int MaxLength = 128;
-    private readonly (byte[] Utf8, string Value)[] _slots = new (byte[], string)[System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, slots))];
+    private readonly string?[] _slots = new string?[System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, slots))];
 
     public string Get(ReadOnlySpan<byte> utf8)
     {
@@ -430,15 +433,37 @@ public sealed class Utf8StringCache(int slots = 1 << 16)
             return Encoding.UTF8.GetString(utf8);
         }
 
-        var slot = (int)(System.IO.Hashing.XxHash3.HashToUInt64(utf8) & (ulong)(_slots.Length - 1));
-        ref var entry = ref _slots[slot];
-        if (entry.Utf8 is { } known && utf8.SequenceEqual(known))
+        var first = (int)(System.IO.Hashing.XxHash3.HashToUInt64(utf8) & (ulong)(_slots.Length - 2)); // even: the set is first, first + 1
+        if (Matches(_slots[first], utf8))
         {
-            return entry.Value;
+            return _slots[first]!;
+        }
+
+        if (Matches(_slots[first + 1], utf8))
+        {
+            (_slots[first], _slots[first + 1]) = (_slots[first + 1], _slots[first]); // most recent first
+            return _slots[first]!;
         }
 
         var value = Encoding.UTF8.GetString(utf8);
-        entry = (utf8.ToArray(), value);
+        _slots[first + 1] = _slots[first];
+        _slots[first] = value;
         return value;
+    }
+
+    private static bool Matches(string? known, ReadOnlySpan<byte> utf8)
+    {
+        if (known is null || known.Length > utf8.Length)
+        {
+            return false; // a UTF-8 encoding is never shorter than the string's UTF-16 length
+        }
+
+        if (Ascii.IsValid(utf8))
+        {
+            return Ascii.Equals(utf8, known);
+        }
+
+        Span<char> chars = stackalloc char[MaxLength];
+        return Encoding.UTF8.TryGetChars(utf8, chars, out var n) && chars[..n].SequenceEqual(known);
     }
 }

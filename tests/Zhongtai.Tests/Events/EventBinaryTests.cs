@@ -155,4 +155,23 @@ public sealed class EventBinaryTests
         Assert.True(EventCodec.MayBeType(click, "click"u8));
         Assert.True(EventCodec.MayBeType(custom, "item"u8)); // named types are decoded to be sure
     }
+
+    [Fact]
+    public void StringCache_GivesEqualStrings_AlwaysAndTheSameInstance_WhileASetHoldsThem()
+    {
+        var cache = new Utf8StringCache(16);
+        var ids = Enumerable.Range(0, 200).Select(i => i % 3 == 0 ? $"用户-{i}" : $"u{i}").ToArray();
+        var rng = new Random(4);
+        for (var n = 0; n < 5000; n++)
+        {
+            var id = ids[rng.Next(ids.Length)];
+            Assert.Equal(id, cache.Get(Encoding.UTF8.GetBytes(id)));
+        }
+
+        var big = new Utf8StringCache(); // a shop's worth of ids fits
+        var first = ids.Select(id => big.Get(Encoding.UTF8.GetBytes(id))).ToArray();
+        Assert.All(ids.Select((id, i) => (id, i)), x => Assert.Same(first[x.i], big.Get(Encoding.UTF8.GetBytes(x.id))));
+        Assert.Equal(new string('x', 300), big.Get(Encoding.UTF8.GetBytes(new string('x', 300)))); // too long to cache, still right
+    }
 }
+
