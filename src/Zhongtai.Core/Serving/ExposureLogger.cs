@@ -28,7 +28,9 @@ internal sealed partial class ExposureLogger
     private readonly Channel<Chunk> _queue;
     private readonly ConcurrentDictionary<IReadOnlyList<string>, JsonEncodedText> _channelLabels = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, JsonEncodedText> _buckets = new(StringComparer.Ordinal);
+    private const int MaxLabels = 10_000;
     private long _logged;
+    private int _labels;
 
     public ExposureLogger(EventLog log, ServingOptions options, ILogger logger)
     {
@@ -66,12 +68,10 @@ internal sealed partial class ExposureLogger
             properties.ResetWrittenCount();
             var json = scratch.Json(properties);
             json.WriteStartObject();
-            json.WriteString("channel"u8, _channelLabels.Count < 10_000
-                ? _channelLabels.GetOrAdd(item.Channels, static names => JsonEncodedText.Encode(string.Join(",", names)))
-                : JsonEncodedText.Encode(string.Join(",", item.Channels)));
+            json.WriteString("channel"u8, Label(_channelLabels, item.Channels, static names => string.Join(",", names)));
             if (bucketLabel is { } bucket)
             {
-                json.WriteString("bucket"u8, _buckets.Count < 10_000 ? _buckets.GetOrAdd(bucket, static b => JsonEncodedText.Encode(b)) : JsonEncodedText.Encode(bucket));
+                json.WriteString("bucket"u8, Label(_buckets, bucket, static b => b));
             }
 
             if (models.Length > 0)
@@ -157,6 +157,28 @@ internal sealed partial class ExposureLogger
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A label pre-encoded for JSON, cached by its source: channel lists are the engine's per-mask arrays and buckets come
+    /// from the experiments file, so the caches stay small; past <see cref="MaxLabels"/> (a caller passing new objects
+    /// every time) labels are encoded without caching. <c>ConcurrentDictionary.Count</c> takes every lock, hence the counter.
+    /// </summary>
+    private JsonEncodedText Label<TKey>(ConcurrentDictionary<TKey, JsonEncodedText> cache, TKey key, Func<TKey, string> text)
+        where TKey : notnull
+    {
+        if (cache.TryGetValue(key, out var label))
+        {
+            return label;
+        }
+
+        label = JsonEncodedText.Encode(text(key));
+        if (Volatile.Read(ref _labels) < MaxLabels && cache.TryAdd(key, label))
+        {
+            Interlocked.Increment(ref _labels);
+        }
+
+        return label;
     }
 
     /// <summary>The models as one comma-separated value, built in the thread's scratch (no string per request).</summary>

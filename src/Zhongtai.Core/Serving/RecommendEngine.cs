@@ -729,15 +729,8 @@ public sealed partial class RecommendEngine
 
     private static int KeepBest(Scratch scratch, int n, int keep)
     {
-        var keys = scratch.Keys.AsSpan(0, n);
-        var order = scratch.Order.AsSpan(0, n);
-        for (var i = 0; i < n; i++)
-        {
-            keys[i] = -scratch.Priors[i];
-            order[i] = i;
-        }
-
-        keys.Sort(order);
+        var order = OrderDescending(scratch, scratch.Priors, n);
+        var keys = scratch.Keys; // the sorted, negated priors
         var items = scratch.Temp.AsSpan(0, keep);
         var priors = scratch.Keys.AsSpan(0, keep);
         var masks = scratch.TempMasks.AsSpan(0, keep);
@@ -1074,13 +1067,16 @@ public sealed partial class RecommendEngine
         return s;
     }
 
-    private static int[] SortByScore(Scratch scratch, int n)
+    private static int[] SortByScore(Scratch scratch, int n) => OrderDescending(scratch, scratch.Scores, n);
+
+    /// <summary>Slots 0..n-1 by <paramref name="values"/>, highest first (in <c>scratch.Order</c>; <c>scratch.Keys</c> holds the negated values sorted).</summary>
+    private static int[] OrderDescending(Scratch scratch, float[] values, int n)
     {
         var keys = scratch.Keys.AsSpan(0, n);
         var order = scratch.Order.AsSpan(0, n);
         for (var i = 0; i < n; i++)
         {
-            keys[i] = -scratch.Scores[i];
+            keys[i] = -values[i];
             order[i] = i;
         }
 

@@ -341,11 +341,11 @@ public sealed unsafe class HnswIndex : IVectorIndex
         }
     }
 
-    /// <summary>Rebuilds an index from the sections of a file already validated by <see cref="VectorIndexFile"/>.</summary>
-    internal static HnswIndex FromFile(VectorIndexFile.Header h, int[] labels, int[] levels, int[] deleted, float[] vectors, int[] links0, int[] upper, HnswOptions? options)
+    /// <summary>A loaded index's options: its graph shape (M, efConstruction) from the file, search and build settings from the caller.</summary>
+    private static HnswOptions OptionsOf(VectorIndexFile.Header h, HnswOptions? options)
     {
         var given = options ?? new HnswOptions();
-        var opts = new HnswOptions
+        return new HnswOptions
         {
             M = h.M,
             EfConstruction = h.EfConstruction,
@@ -354,7 +354,12 @@ public sealed unsafe class HnswIndex : IVectorIndex
             BuildThreads = given.BuildThreads,
             InitialCapacity = 1,
         };
-        var index = new HnswIndex(h.Dimension, h.Metric, opts);
+    }
+
+    /// <summary>Rebuilds an index from the sections of a file already validated by <see cref="VectorIndexFile"/>.</summary>
+    internal static HnswIndex FromFile(VectorIndexFile.Header h, int[] labels, int[] levels, int[] deleted, float[] vectors, int[] links0, int[] upper, HnswOptions? options)
+    {
+        var index = new HnswIndex(h.Dimension, h.Metric, OptionsOf(h, options));
         var g = new Graph(Math.Max(1, h.Count), h.Dimension, 2 * h.M, vectors, links0);
         int pos = 0;
         var map = new Dictionary<int, int>(h.Count);
@@ -424,17 +429,7 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// </summary>
     internal static HnswIndex FromMapping(VectorIndexFile.Header h, MappedVectorFile mapping, HnswOptions? options)
     {
-        var given = options ?? new HnswOptions();
-        var opts = new HnswOptions
-        {
-            M = h.M,
-            EfConstruction = h.EfConstruction,
-            EfSearch = given.EfSearch,
-            Seed = given.Seed,
-            BuildThreads = given.BuildThreads,
-            InitialCapacity = 1,
-        };
-        var index = new HnswIndex(h.Dimension, h.Metric, opts);
+        var index = new HnswIndex(h.Dimension, h.Metric, OptionsOf(h, options));
         byte* p = mapping.Pointer + VectorIndexFile.HeaderBytes;
         int n = h.Count;
         int* labels = (int*)p;
