@@ -192,19 +192,22 @@ public static class EventBinary
 
         e.Timestamp = new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
         e.Type = code == 0 ? r.String(cached: true) : code < TypeCodes.Length ? TypeCodes[code] : throw new JsonException($"Unknown binary event type code {code}.");
+        // Fields that are not worth caching (new with every request or event) still repeat from one record to the next
+        // (the exposures of one served list share their request id): the value already in the event is kept when the
+        // bytes are the same, so a follower reusing one Event allocates once per list, not once per item.
         e.Id = Has(flags, Fields.Id) ? r.String(cached: false) : null;
         e.UserId = Has(flags, Fields.UserId) ? r.String(cached: true) : null;
         e.ItemId = Has(flags, Fields.ItemId) ? r.String(cached: true) : null;
         e.Scene = Has(flags, Fields.Scene) ? r.String(cached: true) : null;
-        e.RequestId = Has(flags, Fields.RequestId) ? r.String(cached: false) : null; // new with every list: caching it would only make survivors
+        e.RequestId = Has(flags, Fields.RequestId) ? r.String(e.RequestId) : null; // new with every list: caching it would only make survivors
         e.Device = Has(flags, Fields.Device) ? r.String(cached: true) : null;
         e.Ip = Has(flags, Fields.Ip) ? r.String(cached: false) : null;
         e.UserAgent = Has(flags, Fields.UserAgent) ? r.String(cached: false) : null;
         e.Title = Has(flags, Fields.Title) ? r.String(cached: false) : null;
         e.Text = Has(flags, Fields.Text) ? r.String(cached: false) : null;
         e.Category = Has(flags, Fields.Category) ? r.String(cached: true) : null;
-        e.SessionId = Has(flags, Fields.SessionId) ? r.String(cached: false) : null;
-        e.Model = Has(flags, Fields.Model) ? r.String(cached: false) : null;
+        e.SessionId = Has(flags, Fields.SessionId) ? r.String(e.SessionId) : null;
+        e.Model = Has(flags, Fields.Model) ? r.String(e.Model) : null;
         e.Feedback = Has(flags, Fields.Feedback) ? r.String(cached: false) : null;
         e.Position = Has(flags, Fields.Position) ? r.Int32() : null;
         e.Value = Has(flags, Fields.Value) ? r.Double() : null;
@@ -369,6 +372,13 @@ public static class EventBinary
             return cached && strings is not null ? strings.Get(bytes) : Encoding.UTF8.GetString(bytes);
         }
 
+        /// <summary>The next string: <paramref name="previous"/> itself when it has the same text.</summary>
+        public string String(string? previous)
+        {
+            var bytes = Span(Count());
+            return Utf8StringCache.Matches(previous, bytes) ? previous! : Encoding.UTF8.GetString(bytes);
+        }
+
         public ReadOnlySpan<byte> Json() => Span(Count());
 
         public readonly void End()
@@ -451,7 +461,7 @@ public sealed class Utf8StringCache(int slots = 1 << 20)
         return value;
     }
 
-    private static bool Matches(string? known, ReadOnlySpan<byte> utf8)
+    internal static bool Matches(string? known, ReadOnlySpan<byte> utf8)
     {
         if (known is null || known.Length > utf8.Length)
         {

@@ -26,6 +26,7 @@ internal sealed partial class ExposureLogger
     private readonly ServingOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Chunk> _queue;
+    private readonly ChunkBuffers _buffers = new();
     private readonly ConcurrentDictionary<IReadOnlyList<string>, JsonEncodedText> _channelLabels = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, JsonEncodedText> _buckets = new(StringComparer.Ordinal);
     private const int MaxLabels = 10_000;
@@ -42,7 +43,7 @@ internal sealed partial class ExposureLogger
             dropped =>
             {
                 ServingCounters.ListDropped(dropped.Records);
-                ArrayPool<byte>.Shared.Return(dropped.Buffer);
+                _buffers.Return(dropped.Buffer);
             });
     }
 
@@ -91,7 +92,7 @@ internal sealed partial class ExposureLogger
             BinaryPrimitives.WriteInt32LittleEndian(scratch.RecordsArray.AsSpan(lengthAt), length);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(records.WrittenCount);
+        var buffer = _buffers.Rent(records.WrittenCount);
         records.WrittenSpan.CopyTo(buffer);
         _queue.Writer.TryWrite(new Chunk(buffer, records.WrittenCount, items.Count));
     }
@@ -153,7 +154,7 @@ internal sealed partial class ExposureLogger
             {
                 foreach (var chunk in chunks)
                 {
-                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                    _buffers.Return(chunk.Buffer);
                 }
             }
         }
@@ -215,6 +216,43 @@ internal sealed partial class ExposureLogger
 
     /// <summary>One served list's records, each prefixed by its i32 length, in a pooled buffer.</summary>
     private readonly record struct Chunk(byte[] Buffer, int Length, int Records);
+
+    /// <summary>
+    /// The chunks' buffers: rented on request threads, returned by the drain loop. The shared
+    /// <see cref="ArrayPool{T}"/> serves that pattern badly (a returned array lands in the drain thread's cache and the
+    /// per-core stacks, which overflow after a large batch, so most rents allocated); a free list of fixed-size buffers
+    /// keeps them in circulation. Lists longer than a buffer get an array of their own.
+    /// </summary>
+    private sealed class ChunkBuffers
+    {
+        private const int BufferBytes = 8192;
+        private const int MaxFree = 512; // 4 MB kept at most
+        private readonly ConcurrentQueue<byte[]> _free = new();
+        private int _count;
+
+        public byte[] Rent(int length)
+        {
+            if (length <= BufferBytes && _free.TryDequeue(out var buffer))
+            {
+                Interlocked.Decrement(ref _count);
+                return buffer;
+            }
+
+            return new byte[Math.Max(length, BufferBytes)];
+        }
+
+        public void Return(byte[] buffer)
+        {
+            if (buffer.Length == BufferBytes && Interlocked.Increment(ref _count) <= MaxFree)
+            {
+                _free.Enqueue(buffer);
+            }
+            else if (buffer.Length == BufferBytes)
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+    }
 
     /// <summary>Per-thread buffers of the encoder.</summary>
     private sealed class Scratch

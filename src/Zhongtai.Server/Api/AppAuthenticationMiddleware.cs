@@ -50,7 +50,9 @@ internal sealed class AppAuthenticationMiddleware(RequestDelegate next, Zhongtai
             }
 
             var body = buffer.AsMemory(0, length);
-            var request = new AuthRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization, body);
+            string? authorization = context.Request.Headers.Authorization;
+            var signed = authorization?.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) != true; // only a signature covers the path
+            var request = new AuthRequest(context.Request.Method, signed ? context.Request.Path + context.Request.QueryString : "", authorization, body);
             var result = host.Authenticator.Authenticate(request);
             if (!result.Succeeded)
             {
@@ -60,7 +62,7 @@ internal sealed class AppAuthenticationMiddleware(RequestDelegate next, Zhongtai
             }
 
             var required = context.GetEndpoint()!.Metadata.GetMetadata<RequiresScopeAttribute>();
-            if (required is not null && !required.Scopes.Any(result.App!.HasScope))
+            if (required is not null && !HasAnyScope(result.App!, required.Scopes))
             {
                 await ErrorMiddleware.WriteAsync(context, new ApiError(403, "insufficient_scope", $"This needs the scope {string.Join(" or ", required.Scopes)}."));
                 return;
@@ -76,8 +78,21 @@ internal sealed class AppAuthenticationMiddleware(RequestDelegate next, Zhongtai
         }
     }
 
+    private static bool HasAnyScope(App app, IReadOnlyList<string> scopes)
+    {
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            if (app.HasScope(scopes[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Reads the whole body into a pooled buffer; length -1 when it exceeds <paramref name="max"/>.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext context, int max)
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext context, int max)
     {
         var hint = (int)Math.Min(context.Request.ContentLength ?? 4096, max);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(hint, 256));

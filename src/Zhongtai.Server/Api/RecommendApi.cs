@@ -74,7 +74,7 @@ internal sealed class InvertedChannel(ItemIndex index) : IRecallChannel
     }
 }
 
-/// <summary>A recommendation request.</summary>
+/// <summary>A recommendation request: the schema of the body (read by <see cref="RecommendBody"/>).</summary>
 /// <param name="UserId">Required; an unknown user gets a cold-start answer.</param>
 /// <param name="Scene">Default <c>home</c>.</param>
 /// <param name="Count">Default the scene's default count (10); at most its maxCount.</param>
@@ -93,7 +93,8 @@ internal static class RecommendApi
 {
     public static void MapRecommendApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/recommend", RecommendAsync)
+        var recommend = routes.ServiceProvider.GetRequiredService<RecommendService>(); // not per request: no DI scope
+        routes.MapPost("/v1/recommend", (Func<HttpContext, ValueTask<IResult>>)(context => RecommendAsync(context, recommend)))
             .WithTags("recommend").RequireScope(Scopes.Serve)
             .Accepts<RecommendHttpRequest>("application/json")
             .Produces<RecommendResult>().Produces<ApiError>(400)
@@ -117,30 +118,17 @@ internal static class RecommendApi
           .WithSummary("Items similar to an item: realtime co-engagement, recall-model neighbours and knowledge-graph neighbours.");
     }
 
-    private static async Task<IResult> RecommendAsync(HttpContext context, RecommendService service)
+    private static async ValueTask<IResult> RecommendAsync(HttpContext context, RecommendService service)
     {
-        if (ApiBody.Parse(context, ApiJsonContext.Default.RecommendHttpRequest, "recommend request", out var invalid) is not { } body)
+        RecommendRequest request;
+        List<(string Field, string Message)>? errors;
+        try
         {
-            return invalid!;
+            request = RecommendBody.Parse(context.AppRequest().Body.Span, out errors);
         }
-
-        Dictionary<string, string>? attributes = null;
-        List<(string, string)>? errors = null; // allocated only for a bad request
-        foreach (var (key, value) in body.Filters?.Attributes ?? EmptyAttributes)
+        catch (JsonException ex)
         {
-            var text = value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-                _ => null,
-            };
-            if (text is null)
-            {
-                (errors ??= []).Add(($"filters.attributes.{key}", $"attribute filter '{key}' must be a string, number or boolean."));
-                continue;
-            }
-
-            (attributes ??= new(StringComparer.Ordinal))[key] = text;
+            return ApiBody.Invalid("invalid_json", [("body", $"The body is not a valid recommend request: {ex.Message}")]);
         }
 
         if (errors is not null)
@@ -151,25 +139,12 @@ internal static class RecommendApi
         var engine = service.For(context.AppRequest().App.Project);
         try
         {
-            var result = await engine.RecommendAsync(new RecommendRequest
-            {
-                UserId = body.UserId ?? "",
-                Scene = body.Scene ?? "home",
-                Count = body.Count,
-                Query = body.Query,
-                Category = body.Filters?.Category,
-                Attributes = attributes,
-                Exclude = body.Exclude,
-                Device = body.Context?.Device,
-            }, context.RequestAborted);
-            return Results.Json(result, ApiJsonContext.Default.RecommendResult);
+            var result = await engine.RecommendAsync(request, context.RequestAborted);
+            return await ApiBody.WriteJsonAsync(context, result, ApiJsonContext.Default.RecommendResult);
         }
         catch (RecommendException ex)
         {
             return ApiBody.Invalid(ex.Code, ex.Errors);
         }
     }
-
-    private static readonly Dictionary<string, JsonElement> EmptyAttributes = []; // never written
-
 }

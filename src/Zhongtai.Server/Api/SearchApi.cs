@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Zhongtai.Events;
 using Zhongtai.Events.Ingest;
 using Zhongtai.Gateway;
@@ -123,14 +124,16 @@ internal static class SearchApi
 
     public static void MapSearchApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/search", SearchAsync)
+        var search = routes.ServiceProvider.GetRequiredService<SearchService>(); // not per request: no DI scope
+        var recommend = routes.ServiceProvider.GetRequiredService<RecommendService>();
+        routes.MapPost("/v1/search", (Func<HttpContext, ValueTask<IResult>>)(context => SearchAsync(context, search, recommend)))
             .WithTags("search").RequireScope(Scopes.Serve)
             .Accepts<SearchRequest>("application/json")
             .Produces<SearchResponse>().Produces<ApiError>(400)
             .WithSummary("Search the catalog: BM25 over title, tags and text (English and Chinese), with filters and paging, personalised by an optional userId; flagged items never appear.");
     }
 
-    private static async Task<IResult> SearchAsync(HttpContext context, SearchService search, RecommendService recommend)
+    private static async ValueTask<IResult> SearchAsync(HttpContext context, SearchService search, RecommendService recommend)
     {
         if (ApiBody.Parse(context, ApiJsonContext.Default.SearchRequest, "search request", out var invalid) is not { } request)
         {
@@ -234,7 +237,7 @@ internal static class SearchApi
             engine.LogServed(viewer, "search", response.RequestId, models, [.. items.Select(i => new RecommendedItem(i.ItemId, i.Score, i.Channels))], offset);
         }
 
-        return Results.Json(response, ApiJsonContext.Default.SearchResponse);
+        return await ApiBody.WriteJsonAsync(context, response, ApiJsonContext.Default.SearchResponse);
     }
 
     /// <summary>Every problem of the request, by field; null when it is valid.</summary>

@@ -135,6 +135,24 @@ public sealed class EventBinaryTests
         Assert.Equal("hi", EventCodec.Decode(bytes).Turns![0].Content);
     }
 
+    [Fact]
+    public void ReadInto_AReusedEvent_KeepsARequestIdThatRepeats_AndReplacesOneThatChanges()
+    {
+        var time = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        byte[] Exposure(string item, string request) =>
+            Binary(new Event { Type = EventTypes.Exposure, UserId = "u", ItemId = item, RequestId = request, Position = 0, Timestamp = time });
+        var e = new Event();
+        EventBinary.ReadInto(Exposure("i1", "请求-1"), e, null, structured: false);
+        var first = e.RequestId;
+        EventBinary.ReadInto(Exposure("i2", "请求-1"), e, null, structured: false);
+        Assert.Same(first, e.RequestId); // one string per served list, not one per item
+        EventBinary.ReadInto(Exposure("i3", "请求-2"), e, null, structured: false);
+        Assert.Equal("请求-2", e.RequestId);
+        EventBinary.ReadInto(Exposure("i4", "请求"), e, null, structured: false); // a prefix is not the same text
+        Assert.Equal("请求", e.RequestId);
+        Assert.Equal("i4", e.ItemId);
+    }
+
     [Theory]
     [InlineData("""{"type":"click","itemId":"i"}""", "item", false)]
     [InlineData("""{"itemId":"i","type":"item"}""", "item", true)]

@@ -163,9 +163,12 @@ public sealed class RealtimeFeatureFeed
         }
         c.Add(bucket, click);
         long now = Math.Max(bucket, c.Last);
+        Span<int> exposureSums = stackalloc int[_windowBuckets.Length];
+        Span<int> clickSums = stackalloc int[_windowBuckets.Length];
+        c.Sum(now, _windowBuckets, exposureSums, clickSums);
         for (int w = 0; w < _windowBuckets.Length; w++)
         {
-            var (exposures, clicks) = c.Sum(now, _windowBuckets[w]);
+            int exposures = exposureSums[w], clicks = clickSums[w];
             double denominator = exposures + _options.CtrPriorExposures;
             _row[3 * w] = exposures;
             _row[(3 * w) + 1] = clicks;
@@ -224,20 +227,31 @@ public sealed class RealtimeFeatureFeed
             Last = Math.Max(Last, bucket);
         }
 
-        /// <summary>Counts of the <paramref name="buckets"/> buckets ending at <paramref name="now"/> (inclusive).</summary>
-        public (int Exposures, int Clicks) Sum(long now, int buckets)
+        /// <summary>
+        /// For each window length in <paramref name="windows"/> (in buckets), the counts of that many buckets ending at
+        /// <paramref name="now"/> (inclusive), in one pass over the ring.
+        /// </summary>
+        public void Sum(long now, int[] windows, Span<int> exposures, Span<int> clicks)
         {
-            int e = 0, c = 0;
+            exposures.Clear();
+            clicks.Clear();
             for (int i = 0; i < _exposures.Length; i++)
             {
-                long b = _bucketOf[i];
-                if (b <= now && b > now - buckets)
+                ulong age = (ulong)(now - _bucketOf[i]); // unchecked: a bucket after now, or never used, is huge
+                if (age >= (ulong)_exposures.Length)
                 {
-                    e += _exposures[i];
-                    c += _clicks[i];
+                    continue;
+                }
+
+                for (int w = 0; w < windows.Length; w++)
+                {
+                    if (age < (ulong)windows[w])
+                    {
+                        exposures[w] += _exposures[i];
+                        clicks[w] += _clicks[i];
+                    }
                 }
             }
-            return (e, c);
         }
 
         private static long[] Init(int size)
