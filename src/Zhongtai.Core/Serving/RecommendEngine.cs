@@ -41,6 +41,7 @@ public sealed partial class RecommendEngine
     private readonly Lock _followLock = new();
     private readonly ExposureScan _exposureScan = new();
     private volatile PopularLists _popular = PopularLists.Empty;
+    private readonly Dictionary<string, TopPopular> _popularHeaps = new(StringComparer.Ordinal); // RefreshPopular's, reused
     private volatile ItemBitmap? _flaggedBits;
     private volatile RankWeights? _rankWeights;
     private double[]? _spareRankWeights; // the array the previous snapshot used: rebuilt into next time
@@ -150,44 +151,69 @@ public sealed partial class RecommendEngine
             return;
         }
 
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var halfLife = _popularityHalfLifeHours * 3600;
-        var size = _options.PopularListSize;
-        var overall = new TopPopular(size);
-        var byCategory = new Dictionary<string, TopPopular>(StringComparer.Ordinal);
-        Realtime.Read(s =>
+        lock (_popularHeaps)
         {
-            foreach (var (id, c) in s.Items)
+            var now = _time.GetUtcNow().ToUnixTimeSeconds();
+            var halfLife = _popularityHalfLifeHours * 3600;
+            var size = _options.PopularListSize;
+            foreach (var heap in _popularHeaps.Values)
             {
-                var score = c.Popularity * Math.Pow(2, -Math.Max(0, now - c.LastSeconds) / halfLife);
-                TopPopular? category = null;
-                if (c.Category is not null && !byCategory.TryGetValue(c.Category, out category))
-                {
-                    byCategory[c.Category] = category = new TopPopular(size);
-                }
-
-                var toOverall = overall.WouldTake(score, id);
-                var toCategory = category?.WouldTake(score, id) == true;
-                if (!(toOverall || toCategory) || Catalog.Find(id) is var dense && (dense < 0 || Catalog[dense].Deleted))
-                {
-                    continue;
-                }
-
-                if (toOverall)
-                {
-                    overall.Add(dense, id, score);
-                }
-
-                if (toCategory)
-                {
-                    category!.Add(dense, id, score);
-                }
+                heap.Clear();
             }
 
-            return 0;
-        });
+            var overall = Heap("", size); // "" is no category name: categories are non-empty
+            Realtime.Read(s =>
+            {
+                foreach (var (id, c) in s.Items)
+                {
+                    TopPopular? category = null;
+                    if (c.Category is not null && (!_popularHeaps.TryGetValue(c.Category, out category) || category.Capacity != size))
+                    {
+                        category = Heap(c.Category, size);
+                    }
 
-        _popular = new PopularLists(overall.BestFirst(), byCategory.Where(kv => kv.Value.Count > 0).ToFrozenDictionary(kv => kv.Key, kv => kv.Value.BestFirst(), StringComparer.Ordinal));
+                    // The decayed score never exceeds the popularity: an item that cannot enter either list is skipped
+                    // before its decay is computed (most of the catalog, once the lists are full).
+                    if (overall.Rejects(c.Popularity) && category?.Rejects(c.Popularity) != false)
+                    {
+                        continue;
+                    }
+
+                    var score = c.Popularity * Math.Pow(2, -Math.Max(0, now - c.LastSeconds) / halfLife);
+                    var toOverall = overall.WouldTake(score, id);
+                    var toCategory = category?.WouldTake(score, id) == true;
+                    if (!(toOverall || toCategory) || Catalog.Find(id) is var dense && (dense < 0 || Catalog[dense].Deleted))
+                    {
+                        continue;
+                    }
+
+                    if (toOverall)
+                    {
+                        overall.Add(dense, id, score);
+                    }
+
+                    if (toCategory)
+                    {
+                        category!.Add(dense, id, score);
+                    }
+                }
+
+                return 0;
+            });
+
+            _popular = new PopularLists(overall.BestFirst(), _popularHeaps.Where(kv => kv.Key.Length > 0 && kv.Value.Count > 0).ToFrozenDictionary(kv => kv.Key, kv => kv.Value.BestFirst(), StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>The refresh's heap for a category ("" for overall), kept from one refresh to the next.</summary>
+    private TopPopular Heap(string category, int size)
+    {
+        if (!_popularHeaps.TryGetValue(category, out var heap) || heap.Capacity != size)
+        {
+            _popularHeaps[category] = heap = new TopPopular(size);
+        }
+
+        return heap;
     }
 
     /// <summary>The best <c>k</c> (score, then id) seen so far, in a min-heap whose root is the worst kept.</summary>
@@ -196,9 +222,17 @@ public sealed partial class RecommendEngine
         private static readonly Comparer<(double Score, string Id)> WorstFirst = Comparer<(double Score, string Id)>.Create(
             static (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : string.CompareOrdinal(b.Id, a.Id));
 
-        private readonly PriorityQueue<int, (double Score, string Id)> _heap = new(WorstFirst);
+        private readonly PriorityQueue<int, (double Score, string Id)> _heap = new(k, WorstFirst);
 
         public int Count => _heap.Count;
+
+        public int Capacity => k;
+
+        /// <summary>Empties the heap for the next refresh (its lists were handed out by <see cref="BestFirst"/>).</summary>
+        public void Clear() => _heap.Clear();
+
+        /// <summary>True when no item scoring at most <paramref name="score"/> can enter: the heap is full of better ones.</summary>
+        public bool Rejects(double score) => _heap.Count == k && _heap.TryPeek(out _, out var worst) && score < worst.Score;
 
         public bool WouldTake(double score, string id) =>
             _heap.Count < k || (_heap.TryPeek(out _, out var worst) && WorstFirst.Compare((score, id), worst) > 0);

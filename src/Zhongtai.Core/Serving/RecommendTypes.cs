@@ -28,9 +28,9 @@ public sealed record RecommendRequest
     public string? Device { get; init; }
 }
 
-/// <summary>One recommended item.</summary>
+/// <summary>One recommended item (a struct: a list of them is one array, not an object per item).</summary>
 /// <param name="Channels">Every recall channel that proposed it (or <c>pin</c>).</param>
-public sealed record RecommendedItem(string ItemId, float Score, IReadOnlyList<string> Channels);
+public readonly record struct RecommendedItem(string ItemId, float Score, IReadOnlyList<string> Channels);
 
 /// <summary>A served list.</summary>
 /// <param name="RequestId">Send it back with clicks on these items (<c>requestId</c>) to attribute them.</param>
