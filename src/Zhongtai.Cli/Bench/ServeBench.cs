@@ -22,7 +22,7 @@ internal static class ServeBench
     public sealed record Report(int Items, int Users, long Events, double IngestSeconds, double TrainSeconds, double ReadySeconds,
         int CandidatesPerRequest, long HeapBeforeServingBytes, long HeapServingBytes, long WorkingSetBytes, IReadOnlyList<WrkResult> Runs, string Note);
 
-    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, Action<string> progress, CancellationToken ct)
+    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, int warmupSeconds, int followerNiceness, Action<string> progress, CancellationToken ct)
     {
         if (Directory.Exists(directory))
         {
@@ -32,6 +32,7 @@ internal static class ServeBench
         Directory.CreateDirectory(directory);
         var options = new ZhongtaiOptions { DataDirectory = directory };
         options.Serving.LogExposures = logExposures;
+        options.Serving.FollowerNiceness = followerNiceness;
         await using var host = ZhongtaiHost.Open(options);
         var project = host.Project();
         var sw = Stopwatch.StartNew();
@@ -140,10 +141,15 @@ internal static class ServeBench
                       return wrk.format(nil, "/v1/recommend", nil, body)
                     end
                     """, ct);
-                // A warm-up run first: the first seconds of traffic grow the per-user exposure rings and the realtime
-                // model's pending-exposure table to their working size, which a long-running server has done long ago.
-                progress($"wrk -t1 -c{connections} -d{seconds}s POST /v1/recommend: warm-up (not reported)");
-                await Wrk.RunAsync("warm-up", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, seconds, ct);
+                // Warm-up traffic first: the first minute grows the per-user exposure rings (200 each: 20,000 users see
+                // ~2.5 exposures/s each at 5,000 lists/s) and the realtime model's pending-exposure table (its cap is
+                // reached after ~40 s) to their working size, which a long-running server has done long ago; growing
+                // them allocates and promotes hundreds of MB.
+                if (warmupSeconds > 0)
+                {
+                    progress($"wrk -t1 -c{connections} -d{warmupSeconds}s POST /v1/recommend: warm-up (not reported)");
+                    await Wrk.RunAsync("warm-up", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], connections, warmupSeconds, ct);
+                }
 
                 // The latency/throughput curve: a quarter and half of the connections first, then the full count.
                 foreach (var c in new[] { connections / 4, connections / 2, connections }.Where(c => c >= 1).Distinct())
@@ -156,7 +162,8 @@ internal static class ServeBench
                     runs.Add(await Wrk.RunAsync("POST /v1/recommend", ["-s", script, $"http://127.0.0.1:{port}/v1/recommend"], c, seconds, ct));
                     var requests = Math.Max(1, profile.Requests);
                     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / requests;
-                    progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
+                    var lag = $"followers behind the log at the end: serving {project.Events.NextOffset - engine.Catalog.NextOffset:N0}, realtime {project.Events.NextOffset - realtime.Read(s => s.NextOffset):N0} events";
+                    progress($"-c{c}: {runs[^1].RequestsPerSecond:N0} req/s, p50 {runs[^1].P50}, p99 {runs[^1].P99}; {lag}; server process CPU {cpu:F0} µs per request (followers and exposure ingest included); " +
                         $"GC: {(GC.GetTotalAllocatedBytes() - allocated0) / requests / 1024.0:F0} KB allocated per request, gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}, paused {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms " +
                         $"(last ephemeral: {Ephemeral()}; phases: {gcPhases}); engine mean per stage (wall): {profile}");
                 }

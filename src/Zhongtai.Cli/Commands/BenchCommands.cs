@@ -101,15 +101,17 @@ internal static class BenchCommands
         var serveUsers = new Option<int>("--users") { Description = "Users with history.", DefaultValueFactory = _ => 20_000 };
         var noExposures = new Option<bool>("--no-exposures") { Description = "Do not log served lists back (to see their cost)." };
         var parallel = new Option<bool>("--parallel") { Description = "Run the recall channels concurrently instead of one after another." };
-        var serve = new Command("serve", "POST /v1/recommend under wrk on a 100k-item shop (i2i + vector + popular, ~500 candidates ranked), next to GET /healthz.") { seconds, connections, serveItems, serveUsers, noExposures, parallel };
+        var warmup = new Option<int>("--warmup") { Description = "Seconds of traffic before the measurements, so that the per-user exposure rings and the realtime pending table reach the size a long-running server has.", DefaultValueFactory = _ => 60 };
+        var niceness = new Option<int>("--follower-niceness") { Description = "Serving:FollowerNiceness of the server (Linux niceness of the follower threads).", DefaultValueFactory = _ => new Zhongtai.Serving.ServingOptions().FollowerNiceness };
+        var serve = new Command("serve", "POST /v1/recommend under wrk on a 100k-item shop (i2i + vector + popular, ~500 candidates ranked), next to GET /healthz.") { seconds, connections, serveItems, serveUsers, noExposures, parallel, warmup, niceness };
         serve.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(ZtCommand.Json);
-            var dir = Path.Combine(Path.GetTempPath(), "zt-bench-serve");
+            var dir = Path.Combine(Path.GetTempPath(), $"zt-bench-serve-{Environment.ProcessId}"); // two runs at once must not share it
             try
             {
                 var r = await ServeBench.RunAsync(dir, parse.GetValue(serveItems), parse.GetValue(serveUsers), parse.GetValue(seconds), parse.GetValue(connections),
-                    !parse.GetValue(noExposures), parse.GetValue(parallel), line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+                    !parse.GetValue(noExposures), parse.GetValue(parallel), parse.GetValue(warmup), parse.GetValue(niceness), line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
                 if (json)
                 {
                     ZtCommand.WriteJson(r);

@@ -112,7 +112,12 @@ public sealed partial class RealtimeConsumer
     }
 
     /// <summary>Follows the log until cancelled, publishing a snapshot every interval and once more at the end.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => FollowerThread.Start("zt realtime", Niceness, () => Run(cancellationToken));
+
+    /// <summary>OS niceness of the thread <see cref="RunAsync"/> follows the log on (<see cref="FollowerThread"/>). Default 0.</summary>
+    public int Niceness { get; init; }
+
+    private void Run(CancellationToken cancellationToken)
     {
         var lastPublish = _time.GetTimestamp();
         var interval = TimeSpan.FromSeconds(_options.SnapshotSeconds);
@@ -131,7 +136,7 @@ public sealed partial class RealtimeConsumer
                 timeout.CancelAfter(interval);
                 try
                 {
-                    await _project.Events.WaitForAsync(_state.NextOffset, timeout.Token).ConfigureAwait(false);
+                    FollowerThread.Wait(_project.Events.WaitForAsync(_state.NextOffset, timeout.Token));
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -305,10 +305,26 @@ public sealed partial class RecommendEngine
     /// <summary>The loaded version of a recall model alias, e.g. <c>als@v3</c>, or null.</summary>
     public string? ServingVersion(string name = "als", string alias = "production") => Holder(name, alias).Current?.Label;
 
-    /// <summary>Follows the log and keeps every derived state current until cancelled; then flushes the exposure queue.</summary>
+    /// <summary>
+    /// Follows the log and keeps every derived state current until cancelled; then flushes the exposure queue. The
+    /// follower runs on a thread of its own at <see cref="ServingOptions.FollowerNiceness"/>; the exposure queue drains
+    /// on the thread pool (it writes the log, it does not follow it).
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
+        try
+        {
+            await FollowerThread.Start("zt serving", _options.FollowerNiceness, () => Follow(cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await exposures.ConfigureAwait(false);
+        }
+    }
+
+    private void Follow(CancellationToken cancellationToken)
+    {
         long lastPopular = 0, lastModels = 0, lastConfig = 0, lastRankWeights = 0;
         var tick = TimeSpan.FromSeconds(Math.Min(_options.PopularRefreshSeconds, Math.Min(_options.ModelPollSeconds, _options.ConfigPollSeconds)));
         var rankWeightsEvery = TimeSpan.FromMilliseconds(_options.RankWeightsRefreshMs);
@@ -362,14 +378,13 @@ public sealed partial class RecommendEngine
             wait.CancelAfter(tick);
             try
             {
-                await Project.Events.WaitForAsync(Catalog.NextOffset, wait.Token).ConfigureAwait(false);
+                FollowerThread.Wait(Project.Events.WaitForAsync(Catalog.NextOffset, wait.Token));
             }
             catch (OperationCanceledException)
             {
             }
         }
 
-        await exposures.ConfigureAwait(false);
     }
 
     /// <summary>Serves one request. Throws <see cref="RecommendException"/> for a request that cannot be served as asked.</summary>

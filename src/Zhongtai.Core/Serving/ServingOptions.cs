@@ -34,6 +34,15 @@ public sealed class ServingOptions
     [Range(1, 1024)]
     public int MinWorkerThreads { get; set; } = 16;
 
+    /// <summary>
+    /// OS niceness (Linux, 0..19) of the follower threads: the serving catalog, the realtime models and the search
+    /// index each follow the log on a thread of their own, below the request threads, so that applying a burst of
+    /// exposures does not hold a request off a core (see <see cref="Zhongtai.Hosting.FollowerThread"/>, and why a pool
+    /// thread started from a follower inherits its niceness). 0 runs them at the request threads' priority. Default 0.
+    /// </summary>
+    [Range(0, 19)]
+    public int FollowerNiceness { get; set; }
+
     /// <summary>Popular lists (overall and per category) are recomputed from the realtime models this often. Default 1 s.</summary>
     [Range(0.01, 3600)]
     public double PopularRefreshSeconds { get; set; } = 1;

@@ -24,12 +24,12 @@ internal sealed class SearchService(ZhongtaiHost host) : ProjectFollowerService<
     protected override (ItemIndex Value, Task Running) Start(Project project, CancellationToken stopping)
     {
         var index = ItemIndex.Open(Path.Combine(project.Directory, "index", "items"), new ItemIndexOptions(), Host.Time);
-        return (index, Task.Run(() => FollowAsync(project, index, stopping), CancellationToken.None));
+        return (index, FollowerThread.Start("zt search index", Host.Options.Serving.FollowerNiceness, () => Follow(project, index, stopping)));
     }
 
     protected override void Stopped(ItemIndex value) => value.Dispose();
 
-    private async Task FollowAsync(Project project, ItemIndex index, CancellationToken cancellationToken)
+    private void Follow(Project project, ItemIndex index, CancellationToken cancellationToken)
     {
         var consumer = project.Events.Consumer("index-items");
         var lastCommit = Host.Time.GetTimestamp();
@@ -69,7 +69,7 @@ internal sealed class SearchService(ZhongtaiHost host) : ProjectFollowerService<
             wait.CancelAfter(TimeSpan.FromSeconds(1));
             try
             {
-                await project.Events.WaitForAsync(consumer.Position, wait.Token);
+                FollowerThread.Wait(project.Events.WaitForAsync(consumer.Position, wait.Token));
             }
             catch (OperationCanceledException)
             {
