@@ -49,6 +49,11 @@ public sealed class ItemCounters
     public long Likes { get; set; }
     public long Purchases { get; set; }
 
+    // The realtime model's hashed i and c features of this item, remembered (-1: not yet; the c one is for FeatureCategory).
+    internal int ItemFeature = -1;
+    internal int CategoryFeature = -1;
+    internal string? FeatureCategory;
+
     /// <summary>Exponentially decayed engagement (clicks 1, likes 2, purchases 4), as of <see cref="LastSeconds"/>.</summary>
     public double Popularity { get; set; }
 
@@ -68,6 +73,8 @@ public sealed class RealtimeState
     private const int Version = 3; // 3: pending exposures hold their feature indices; 2: keyed by a 128-bit hash; 1: by the joined string
     private readonly RealtimeOptions _options;
     private readonly FeatureHasher _hasher;
+    private (string? User, int UserFeature, string? Scene, int SceneFeature, string? Device, int DeviceFeature) _last;
+    private readonly int[] _positionFeatures = Enumerable.Repeat(-1, 129).ToArray(); // p for null, then positions 0..127
     private readonly Dictionary<string, ItemCounters> _items = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, float>> _cooccurrence = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _recent = new(StringComparer.Ordinal);
@@ -125,7 +132,7 @@ public sealed class RealtimeState
             case EventTypes.Exposure:
                 item.Exposures++;
                 var key = PendingKey(e.UserId, e.ItemId, e.RequestId);
-                if (_pending.TryAdd(key, Features(now, e.UserId, e.ItemId, e.Scene, e.Position, e.Device)))
+                if (_pending.TryAdd(key, Features(now, e.UserId, e.ItemId, item, e.Scene, e.Position, e.Device)))
                 {
                     _expiry.Enqueue((now + _options.AttributionWindowSeconds, key));
                     while (_pending.Count > _options.MaxPendingExposures && _expiry.TryDequeue(out var oldest))
@@ -411,8 +418,60 @@ public sealed class RealtimeState
     /// An exposure's features as of when it was served — u, i, s, p, d, c and uc hashed into the model's space — so a
     /// pending exposure holds seven ints and no strings (nothing for the GC to trace or promote per exposure).
     /// </summary>
-    private Pending Features(long seconds, string user, string item, string? scene, int? position, string? device)
+    internal Pending Features(long seconds, string user, string item, string? scene, int? position, string? device)
     {
+        var category = _items.TryGetValue(item, out var c) ? c.Category ?? "" : "";
+        return new Pending(seconds, _hasher.Index("u", user), _hasher.Index("i", item), _hasher.Index("s", scene ?? ""), PositionIndex(position),
+            _hasher.Index("d", device ?? ""), _hasher.Index("c", category), _hasher.Index("uc", user, category));
+    }
+
+    /// <summary>
+    /// <see cref="Features(long, string, string, string?, int?, string?)"/> for an exposure being applied: the same
+    /// indices, most of them remembered instead of hashed again — the item's and its category's on its counters, the
+    /// user's, scene's and device's from the previous exposure (a served list's exposures follow one another).
+    /// </summary>
+    internal Pending Features(long seconds, string user, string item, ItemCounters counters, string? scene, int? position, string? device)
+    {
+        var category = counters.Category ?? "";
+        if (counters.ItemFeature < 0)
+        {
+            counters.ItemFeature = _hasher.Index("i", item);
+        }
+
+        if (!ReferenceEquals(counters.FeatureCategory, category))
+        {
+            (counters.CategoryFeature, counters.FeatureCategory) = (_hasher.Index("c", category), category);
+        }
+
+        if (!string.Equals(user, _last.User, StringComparison.Ordinal))
+        {
+            (_last.User, _last.UserFeature) = (user, _hasher.Index("u", user));
+        }
+
+        scene ??= "";
+        if (!string.Equals(scene, _last.Scene, StringComparison.Ordinal))
+        {
+            (_last.Scene, _last.SceneFeature) = (scene, _hasher.Index("s", scene));
+        }
+
+        device ??= "";
+        if (!string.Equals(device, _last.Device, StringComparison.Ordinal))
+        {
+            (_last.Device, _last.DeviceFeature) = (device, _hasher.Index("d", device));
+        }
+
+        return new Pending(seconds, _last.UserFeature, counters.ItemFeature, _last.SceneFeature, PositionIndex(position),
+            _last.DeviceFeature, counters.CategoryFeature, _hasher.Index("uc", user, category));
+    }
+
+    private int PositionIndex(int? position)
+    {
+        var slot = position is { } p && p >= 0 && p < _positionFeatures.Length - 1 ? p + 1 : position is null ? 0 : -1;
+        if (slot >= 0 && _positionFeatures[slot] >= 0)
+        {
+            return _positionFeatures[slot];
+        }
+
         Span<char> digits = stackalloc char[11];
         var written = 0;
         if (position is { } pos)
@@ -420,9 +479,13 @@ public sealed class RealtimeState
             pos.TryFormat(digits, out written, default, System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var category = _items.TryGetValue(item, out var c) ? c.Category ?? "" : "";
-        return new Pending(seconds, _hasher.Index("u", user), _hasher.Index("i", item), _hasher.Index("s", scene ?? ""), _hasher.Index("p", digits[..written]),
-            _hasher.Index("d", device ?? ""), _hasher.Index("c", category), _hasher.Index("uc", user, category));
+        var index = _hasher.Index("p", digits[..written]);
+        if (slot >= 0)
+        {
+            _positionFeatures[slot] = index;
+        }
+
+        return index;
     }
 
     private int Fill(Pending p)
@@ -459,6 +522,6 @@ public sealed class RealtimeState
 
     private static UInt128 KeyOf(ReadOnlySpan<char> joined) => XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(joined));
 
-    /// <summary>A served item waiting for its click: when, and its feature indices (see <see cref="Features"/>).</summary>
-    private readonly record struct Pending(long Seconds, int U, int I, int S, int P, int D, int C, int Uc);
+    /// <summary>A served item waiting for its click: when, and its feature indices (see <see cref="Features(long, string, string, string?, int?, string?)"/>).</summary>
+    internal readonly record struct Pending(long Seconds, int U, int I, int S, int P, int D, int C, int Uc);
 }

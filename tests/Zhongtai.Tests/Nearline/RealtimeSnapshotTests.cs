@@ -65,6 +65,32 @@ public sealed class RealtimeSnapshotTests
     }
 
     [Fact]
+    public void RememberedFeatureIndices_AreTheOnesHashedAfresh()
+    {
+        var state = new RealtimeState(new RealtimeOptions());
+        var rng = new Random(5);
+        string?[] scenes = ["home", "detail", null];
+        string?[] devices = ["ios", "web", null];
+        int?[] positions = [0, 3, 200, -1, null];
+        for (var i = 0; i < 400; i++)
+        {
+            var item = $"i{rng.Next(20)}";
+            if (rng.Next(10) == 0)
+            {
+                state.Apply(2 * i, new Event { Type = EventTypes.Item, ItemId = item, Category = rng.Next(3) == 0 ? null : $"c{rng.Next(4)}", Timestamp = T0 });
+            }
+            else
+            {
+                state.Apply(2 * i, new Event { Type = EventTypes.Click, UserId = "u0", ItemId = item, RequestId = "r", Timestamp = T0 }); // makes the counters
+            }
+
+            var counters = state.Items[item];
+            var (user, scene, position, device) = ($"u{rng.Next(5)}", scenes[rng.Next(3)], positions[rng.Next(5)], devices[rng.Next(3)]);
+            Assert.Equal(state.Features(9, user, item, scene, position, device), state.Features(9, user, item, counters, scene, position, device));
+        }
+    }
+
+    [Fact]
     public void PendingExposures_AreCapped_TheOldestSettledAsNotClicked()
     {
         var state = new RealtimeState(new RealtimeOptions { MaxPendingExposures = 1000 });
