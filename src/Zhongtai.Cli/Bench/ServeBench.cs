@@ -22,7 +22,7 @@ internal static class ServeBench
     public sealed record Report(int Items, int Users, long Events, double IngestSeconds, double TrainSeconds, double ReadySeconds,
         int CandidatesPerRequest, long HeapBeforeServingBytes, long HeapServingBytes, long WorkingSetBytes, IReadOnlyList<WrkResult> Runs, string Note);
 
-    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, int warmupSeconds, int followerNiceness, Action<string> progress, CancellationToken ct)
+    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, int warmupSeconds, int followerNiceness, int minWorkerThreads, Action<string> progress, CancellationToken ct)
     {
         if (Directory.Exists(directory))
         {
@@ -33,6 +33,7 @@ internal static class ServeBench
         var options = new ZhongtaiOptions { DataDirectory = directory };
         options.Serving.LogExposures = logExposures;
         options.Serving.FollowerNiceness = followerNiceness;
+        options.Serving.MinWorkerThreads = minWorkerThreads;
         await using var host = ZhongtaiHost.Open(options);
         var project = host.Project();
         var sw = Stopwatch.StartNew();

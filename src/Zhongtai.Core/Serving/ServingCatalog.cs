@@ -247,6 +247,7 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
     private volatile int _categoryCount = 1;
 
     private long _itemVersion;
+    private (string Id, UserHistory History)? _lastUser; // the writer's
 
     /// <summary>Counts item changes (new items, catalog updates): derived per-item state compares it to know it is current.</summary>
     public long ItemVersion => Volatile.Read(ref _itemVersion);
@@ -345,8 +346,18 @@ internal sealed class ServingCatalog(ServingOptions options, FeatureHasher hashe
         UserFor(userId).Exposed(item, seconds);
     }
 
-    private UserHistory UserFor(string userId) =>
-        _users.TryGetValue(userId, out var user) ? user : _users.GetOrAdd(userId, static (_, o) => new UserHistory(o.RecentItemsPerUser, o.ConsumedItemsPerUser, o.ExposuresPerUser), options);
+    /// <summary>The user's history, made on first sight; the writer's last one is remembered (a served list's exposures follow one another).</summary>
+    private UserHistory UserFor(string userId)
+    {
+        if (_lastUser is { } last && string.Equals(last.Id, userId, StringComparison.Ordinal))
+        {
+            return last.History;
+        }
+
+        var user = _users.TryGetValue(userId, out var known) ? known : _users.GetOrAdd(userId, static (_, o) => new UserHistory(o.RecentItemsPerUser, o.ConsumedItemsPerUser, o.ExposuresPerUser), options);
+        _lastUser = (userId, user);
+        return user;
+    }
 
     /// <summary>The strongest co-engaged neighbours of an item (serving's own copy of the realtime co-engagement, read without a global lock).</summary>
     public int Neighbours(int item, Span<(int Item, float Weight)> destination)
