@@ -25,6 +25,11 @@ public static class ZhongtaiServer
             ThreadPool.SetMinThreads(host.Options.Serving.MinWorkerThreads, minIo); // followers must not starve requests
         }
 
+        if (host.Options.Serving.InlineSocketScheduling)
+        {
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = host.Options.Events.Ingest.MaxBodyBytes;

@@ -43,6 +43,15 @@ public sealed class ServingOptions
     [Range(0, 19)]
     public int FollowerNiceness { get; set; }
 
+    /// <summary>
+    /// Kestrel runs request handling on the socket threads instead of queueing it to the thread pool
+    /// (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>): one thread hop and wake-up less per request, at the
+    /// price that a handler which blocked would stall the other connections of its socket thread (none of Zhongtai's
+    /// does; the followers have threads of their own). Setting the environment variable
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> inlines the runtime's socket completions too. Default false.
+    /// </summary>
+    public bool InlineSocketScheduling { get; set; }
+
     /// <summary>Popular lists (overall and per category) are recomputed from the realtime models this often. Default 1 s.</summary>
     [Range(0.01, 3600)]
     public double PopularRefreshSeconds { get; set; } = 1;
