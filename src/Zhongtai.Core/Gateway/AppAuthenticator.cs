@@ -162,7 +162,6 @@ public sealed class AppAuthenticator(AppService apps, GatewayOptions options, Ti
 
     private (App App, byte[] Secret)? Load(string appKey, long now)
     {
-
         var found = apps.FindWithSecret(appKey);
         if (found is null)
         {
