@@ -187,6 +187,9 @@ internal static class BuiltInChannels
         [ThreadStatic]
         private static (int Item, float Weight)[]? t_row;
 
+        [ThreadStatic]
+        private static ulong[]? t_keys;
+
         public string Name => ChannelNames.I2i;
 
         public void Recall(RecallContext context, int quota, RecallBuffer output)
@@ -218,24 +221,22 @@ internal static class BuiltInChannels
                 return;
             }
 
-            var all = System.Buffers.ArrayPool<(int Item, float Score)>.Shared.Rent(scores.Count);
+            // Best first by (score descending, item ascending), packed into integer keys: select the quota, sort only those.
+            var keys = t_keys is { } buffer && buffer.Length >= scores.Count ? buffer : t_keys = new ulong[Math.Max(scores.Count, 1024)];
             var k = 0;
             foreach (var (item, score) in scores)
             {
-                all[k++] = (item, score);
+                keys[k++] = ScoreOrder.Key(score, item);
             }
 
-            all.AsSpan(0, k).Sort(ScoreOrder); // a static lambda: one cached delegate, nothing allocated per request
-            for (var i = 0; i < count; i++)
+            var all = keys.AsSpan(0, k);
+            ScoreOrder.SelectSmallest(all, count);
+            all[..count].Sort();
+            foreach (var key in all[..count])
             {
-                output.Add(all[i].Item, all[i].Score);
+                output.Add(ScoreOrder.Id(key), ScoreOrder.Score(key));
             }
-
-            System.Buffers.ArrayPool<(int, float)>.Shared.Return(all);
         }
-
-        private static readonly Comparison<(int Item, float Score)> ScoreOrder = static (a, b) =>
-            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
     }
 
     /// <summary>The user's factors → nearest item factors (inner product) in the HNSW index of the serving model version.</summary>

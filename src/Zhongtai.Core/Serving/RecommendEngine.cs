@@ -482,11 +482,18 @@ public sealed partial class RecommendEngine
                 scratch.Scores[i] = scratch.Priors[i];
             }
 
-            var order = SortByScore(scratch, n);
-            var items = new List<RecommendedItem>(Math.Min(count, n));
-            for (var i = 0; i < n && items.Count < count; i++)
+            var heap = scratch.Keys.AsSpan(0, n);
+            for (var i = 0; i < n; i++)
             {
-                var slot = order[i];
+                heap[i] = ScoreOrder.Key(scratch.Scores[i], scratch.Items[i]);
+            }
+
+            ScoreOrder.Heapify(heap);
+            var left = n;
+            var items = new List<RecommendedItem>(Math.Min(count, n));
+            while (left > 0 && items.Count < count)
+            {
+                var slot = scratch.SlotOf(ScoreOrder.Id(ScoreOrder.Pop(heap, ref left)));
                 items.Add(new RecommendedItem(Catalog[scratch.Items[slot]].Id, scratch.Scores[slot], ChannelSet(scratch.Masks[slot])));
             }
 
@@ -660,6 +667,9 @@ public sealed partial class RecommendEngine
         return degraded?.ToArray() ?? [];
     }
 
+    /// <summary>1/(RrfK + r) per recall rank r, as the float division computes it: one load instead of a division per entry.</summary>
+    private static readonly float[] RrfWeights = [.. Enumerable.Range(0, 4096).Select(static r => 1f / (RrfK + r))];
+
     private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
     {
         // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
@@ -673,10 +683,31 @@ public sealed partial class RecommendEngine
         scratch.Ensure(total);
         var stamp = scratch.NextSlotStamp(Catalog.Count);
         var map = scratch.SlotMap;
+
+        // The user's consumed items are marked filtered out (slot -1) up front, copied under one lock: the filter then
+        // skips its per-candidate lock and binary search.
+        if (filter.History is { } history)
+        {
+            scratch.EnsureHistory(history);
+            var consumed = scratch.Consumed.AsSpan(0, history.CopyConsumed(scratch.Consumed));
+            if (consumed.Length > 0 && consumed[^1] >= map.Length)
+            {
+                map = scratch.GrowSlotMap(consumed[^1] + 1); // ascending: the last is the largest
+            }
+
+            foreach (var dense in consumed)
+            {
+                ref var entry = ref map[dense];
+                entry.Stamp = stamp;
+                entry.Slot = -1;
+            }
+        }
+
         var candidates = scratch.Items;
         var priors = scratch.Priors;
         var masks = scratch.Masks;
         var ordinals = scratch.Ordinals;
+        var rrf = RrfWeights;
         var n = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -702,7 +733,7 @@ public sealed partial class RecommendEngine
                 {
                     entry.Stamp = stamp;
                     ref readonly var hot = ref Catalog.Hot(dense);
-                    if (!filter.Passes(dense, in hot))
+                    if (!filter.PassesUnlessConsumed(dense, in hot))
                     {
                         entry.Slot = -1;
                         continue;
@@ -719,7 +750,7 @@ public sealed partial class RecommendEngine
                     continue;
                 }
 
-                priors[slot] += 1f / (RrfK + r);
+                priors[slot] += (uint)r < (uint)rrf.Length ? rrf[r] : 1f / (RrfK + r);
                 masks[slot] |= bit;
             }
         }
@@ -727,34 +758,50 @@ public sealed partial class RecommendEngine
         return n;
     }
 
+    /// <summary>
+    /// Keeps the best <paramref name="keep"/> of the <paramref name="n"/> merged candidates by prior (then dense id: the
+    /// <see cref="ScoreOrder"/>), in their merge order: a selection on packed keys finds the cut, one pass compacts.
+    /// </summary>
     private static int KeepBest(Scratch scratch, int n, int keep)
     {
-        var order = OrderDescending(scratch, scratch.Priors, n);
-        var keys = scratch.Keys; // the sorted, negated priors
-        var items = scratch.Temp.AsSpan(0, keep);
-        var priors = scratch.Keys.AsSpan(0, keep);
-        var masks = scratch.TempMasks.AsSpan(0, keep);
-        var ordinals = scratch.TempOrdinals.AsSpan(0, keep);
+        var keys = scratch.Keys.AsSpan(0, n);
+        var items = scratch.Items;
+        var priors = scratch.Priors;
+        for (var i = 0; i < n; i++)
+        {
+            keys[i] = ScoreOrder.Key(priors[i], items[i]);
+        }
+
+        var selection = scratch.Selection.AsSpan(0, n);
+        keys.CopyTo(selection);
+        ScoreOrder.SelectSmallest(selection, keep);
+        var cut = selection[0];
+        foreach (var key in selection[..keep])
+        {
+            cut = Math.Max(cut, key); // the worst kept
+        }
+
         var map = scratch.SlotMap;
-        for (var i = keep; i < n; i++)
+        var masks = scratch.Masks;
+        var ordinals = scratch.Ordinals;
+        var w = 0;
+        for (var i = 0; i < n; i++)
         {
-            map[scratch.Items[order[i]]].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+            var dense = items[i];
+            if (keys[i] > cut)
+            {
+                map[dense].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+                continue;
+            }
+
+            items[w] = dense;
+            priors[w] = priors[i];
+            masks[w] = masks[i];
+            ordinals[w] = ordinals[i];
+            map[dense].Slot = w++;
         }
 
-        for (var i = 0; i < keep; i++)
-        {
-            items[i] = scratch.Items[order[i]];
-            masks[i] = scratch.Masks[order[i]];
-            ordinals[i] = scratch.Ordinals[order[i]];
-            priors[i] = -keys[i];
-            map[items[i]].Slot = i;
-        }
-
-        items.CopyTo(scratch.Items);
-        priors.CopyTo(scratch.Priors);
-        masks.CopyTo(scratch.Masks);
-        ordinals.CopyTo(scratch.Ordinals);
-        return keep;
+        return w;
     }
 
     private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request)
@@ -811,27 +858,38 @@ public sealed partial class RecommendEngine
         }
 
         // With the snapshot: margin = (bias + u + s + p + d) + snapshot(i + c) + uc, each part summed in double; the
-        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live.
+        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live. The item
+        // parts are gathered first in a loop of independent loads (their cache misses overlap), then scored.
         var requestMargin = bias + wu + ws + wp + wd;
         var weights = snapshot.Items;
-        var covered = snapshot.Count;
+        var covered = Math.Min(snapshot.Count, weights.Length);
         var ordinals = scratch.Ordinals;
-        for (var i = 0; i < n; i++)
+        var items = scratch.Items.AsSpan(0, n);
+        var margins = scratch.Margins.AsSpan(0, n);
+        for (var i = 0; i < items.Length; i++)
         {
-            var dense = scratch.Items[i];
-            double itemMargin;
-            if (dense < covered)
+            var dense = items[i];
+            if ((uint)dense < (uint)covered)
             {
-                itemMargin = weights[dense];
+                margins[i] = weights[dense];
             }
             else
             {
                 ref readonly var hot = ref Catalog.Hot(dense);
-                itemMargin = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
+                margins[i] = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
             }
+        }
 
-            var margin = requestMargin + itemMargin + UserCategoryWeight(ftrl, request.UserId, dense, ordinals[i], stamp, stamps, ucWeights);
-            scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
+        var scores = scratch.Scores.AsSpan(0, n);
+        var priors = scratch.Priors.AsSpan(0, n);
+        for (var i = 0; i < margins.Length; i++)
+        {
+            var ordinal = ordinals[i];
+            double wuc = ordinal < stamps.Length && stamps[ordinal] == stamp
+                ? ucWeights[ordinal]
+                : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
+            var margin = requestMargin + margins[i] + wuc;
+            scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
         }
     }
 
@@ -873,58 +931,48 @@ public sealed partial class RecommendEngine
             }
         }
 
-        // The user's exposures in the cap window, counted per item, then moved onto the candidates' slots.
-        var capped = scratch.Capped;
-        capped.Clear();
+        // The user's exposures in the cap window, counted onto the candidates' slots.
         var exposures = scratch.Exposures.AsSpan(0, n);
         exposures.Clear();
+        var exposed = ReadOnlySpan<int>.Empty;
         if (rules.FrequencyCap is { } cap && history is not null)
         {
-            history.ExposureCounts(now - (long)(cap.WindowHours * 3600), capped);
-            foreach (var (item, times) in capped)
+            scratch.EnsureHistory(history);
+            exposed = scratch.Exposed.AsSpan(0, history.ExposedSince(now - (long)(cap.WindowHours * 3600), scratch.Exposed));
+            foreach (var item in exposed)
             {
                 if (scratch.SlotOf(item) is var s and >= 0 && s < n)
                 {
-                    exposures[s] = times;
+                    exposures[s]++;
                 }
             }
         }
 
-        var order = SortByScore(scratch, n);
+        // The candidates best first (ScoreOrder: score, then dense id), popped lazily from a heap: the rules look at about
+        // as many as they serve, so the rest is never ordered.
+        var heap = scratch.Keys.AsSpan(0, n);
+        for (var i = 0; i < n; i++)
+        {
+            heap[i] = ScoreOrder.Key(scratch.Scores[i], scratch.Items[i]);
+        }
+
+        ScoreOrder.Heapify(heap);
         var final = scratch.Final;
         final.Clear();
         var pinned = rules.Pin is { Count: > 0 } ? rules.Pin : null;
         var maxCap = rules.FrequencyCap?.MaxExposures ?? int.MaxValue;
-        var eligible = scratch.Eligible;
-        eligible.Clear();
-        for (var k = 0; k < n; k++)
-        {
-            var slot = order[k];
-            if (exposures[slot] >= maxCap)
-            {
-                continue;
-            }
-
-            if (pinned is not null && pinned.ContainsKey(Catalog[scratch.Items[slot]].Id))
-            {
-                continue; // placed below
-            }
-
-            eligible.Add(slot);
-        }
-
+        var eligible = new EligibleQueue(this, scratch, heap, exposures, maxCap, pinned);
         switch (rules.Diversity)
         {
             case { Method: DiversityMethods.CategoryCap } d:
-                CategoryCap(scratch, eligible, count, d.MaxPerCategory, final);
+                CategoryCap(scratch, ref eligible, count, d.MaxPerCategory, final);
                 break;
             case { Method: DiversityMethods.Mmr } d:
-                Mmr(scratch, eligible, count, d.Lambda, final);
+                Mmr(scratch, ref eligible, count, d.Lambda, final);
                 break;
             default:
-                for (var k = 0; k < eligible.Count && final.Count < count; k++)
+                while (final.Count < count && eligible.Next() is var slot and >= 0)
                 {
-                    var slot = eligible[k];
                     final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
                 }
 
@@ -936,7 +984,7 @@ public sealed partial class RecommendEngine
             foreach (var (id, position) in pinned.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
             {
                 var dense = Catalog.Find(id);
-                if (dense < 0 || !filter.Passes(dense) || (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap))
+                if (dense < 0 || !filter.Passes(dense) || (exposed.Length > 0 && exposed.Count(dense) >= maxCap))
                 {
                     continue;
                 }
@@ -970,7 +1018,39 @@ public sealed partial class RecommendEngine
         return final;
     }
 
-    private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
+    /// <summary>
+    /// The eligible candidates (under the frequency cap, not pinned) best first, one at a time: pops the rerank heap,
+    /// skipping the others. <see cref="Next"/> returns a slot, or -1 when none is left.
+    /// </summary>
+    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ReadOnlySpan<int> exposures, int maxCap, IReadOnlyDictionary<string, int>? pinned)
+    {
+        private readonly Span<ulong> _heap = heap;
+        private readonly ReadOnlySpan<int> _exposures = exposures;
+        private int _count = heap.Length;
+
+        public int Next()
+        {
+            while (_count > 0)
+            {
+                var slot = scratch.SlotOf(ScoreOrder.Id(ScoreOrder.Pop(_heap, ref _count)));
+                if (_exposures[slot] >= maxCap)
+                {
+                    continue;
+                }
+
+                if (pinned is not null && pinned.ContainsKey(engine.Catalog[scratch.Items[slot]].Id))
+                {
+                    continue; // placed below
+                }
+
+                return slot;
+            }
+
+            return -1;
+        }
+    }
+
+    private void CategoryCap(Scratch scratch, ref EligibleQueue eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
         // Counted per category ordinal (0: none or empty, never capped) as read at merge: every one is below the
         // catalog's category count now.
@@ -980,13 +1060,8 @@ public sealed partial class RecommendEngine
         var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
         overflow.Clear();
-        foreach (var slot in eligible)
+        while (final.Count < count && eligible.Next() is var slot and >= 0)
         {
-            if (final.Count == count)
-            {
-                break;
-            }
-
             var ordinal = ordinals[slot];
             if (stamps[ordinal] != stamp)
             {
@@ -1012,18 +1087,18 @@ public sealed partial class RecommendEngine
     }
 
     /// <summary>Maximal marginal relevance: similarity 1 for the same category, plus tag overlap (Jaccard), capped at 1.</summary>
-    private void Mmr(Scratch scratch, List<int> eligible, int count, double lambda, List<(int, float, int)> final)
+    private void Mmr(Scratch scratch, ref EligibleQueue eligible, int count, double lambda, List<(int, float, int)> final)
     {
-        var max = 0f;
-        foreach (var slot in eligible)
-        {
-            max = Math.Max(max, scratch.Scores[slot]);
-        }
-
-        var scale = max > 0 ? 1 / max : 1;
+        // The pool: the best count·10 eligible; the first popped has the highest score of all eligible.
         var pool = scratch.Overflow;
         pool.Clear();
-        pool.AddRange(eligible.Take(Math.Min(eligible.Count, count * 10)));
+        while (pool.Count < count * 10 && eligible.Next() is var next and >= 0)
+        {
+            pool.Add(next);
+        }
+
+        var max = pool.Count > 0 ? Math.Max(0f, scratch.Scores[pool[0]]) : 0f;
+        var scale = max > 0 ? 1 / max : 1;
         while (final.Count < count && pool.Count > 0)
         {
             var best = -1;
@@ -1065,23 +1140,6 @@ public sealed partial class RecommendEngine
         }
 
         return s;
-    }
-
-    private static int[] SortByScore(Scratch scratch, int n) => OrderDescending(scratch, scratch.Scores, n);
-
-    /// <summary>Slots 0..n-1 by <paramref name="values"/>, highest first (in <c>scratch.Order</c>; <c>scratch.Keys</c> holds the negated values sorted).</summary>
-    private static int[] OrderDescending(Scratch scratch, float[] values, int n)
-    {
-        var keys = scratch.Keys.AsSpan(0, n);
-        var order = scratch.Order.AsSpan(0, n);
-        for (var i = 0; i < n; i++)
-        {
-            keys[i] = -values[i];
-            order[i] = i;
-        }
-
-        keys.Sort(order);
-        return scratch.Order;
     }
 
     /// <summary>The flagged items as a bitmap over dense ids (null: nothing is flagged); rebuilt here when the flagged set was replaced.</summary>

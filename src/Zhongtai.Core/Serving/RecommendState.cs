@@ -66,10 +66,19 @@ internal readonly struct CandidateFilter
         _needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 })) || _otherRisk;
     }
 
+    /// <summary>The user's history the filter excludes consumed items of (null: none).</summary>
+    public UserHistory? History => _history;
+
     public bool Passes(int dense) => Passes(dense, in _catalog.Hot(dense));
 
     /// <summary><see cref="Passes(int)"/> with the item's hot fields already read.</summary>
-    public bool Passes(int dense, in HotItem hot)
+    public bool Passes(int dense, in HotItem hot) => PassesUnlessConsumed(dense, in hot) && _history?.Consumed(dense) != true;
+
+    /// <summary>
+    /// <see cref="Passes(int, in HotItem)"/> without asking <see cref="History"/>: for a caller that has excluded the
+    /// consumed items itself (the merge marks them once per request, <see cref="UserHistory.CopyConsumed"/>).
+    /// </summary>
+    public bool PassesUnlessConsumed(int dense, in HotItem hot)
     {
         if (dense == _self || hot.Deleted || (_exclude is not null && _exclude.Contains(dense)))
         {
@@ -82,11 +91,6 @@ internal readonly struct CandidateFilter
         }
 
         if (_block is not null && (_block.Contains(dense) ?? _plan!.Block!.Contains(_catalog[dense].Id)))
-        {
-            return false;
-        }
-
-        if (_history?.Consumed(dense) == true)
         {
             return false;
         }
@@ -218,8 +222,26 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>The candidate slot of an item in the current merge, or -1 (not a candidate, or filtered out).</summary>
     public int SlotOf(int dense) => dense < SlotMap.Length && SlotMap[dense].Stamp == _slotStamp ? SlotMap[dense].Slot : -1;
 
-    public Dictionary<int, int> Capped { get; } = [];
-    public List<int> Eligible { get; } = [];
+    /// <summary>The user's consumed items, copied once per request (<see cref="UserHistory.CopyConsumed"/>).</summary>
+    public int[] Consumed { get; private set; } = new int[64];
+
+    /// <summary>The items of the user's exposures within the frequency-cap window (<see cref="UserHistory.ExposedSince"/>).</summary>
+    public int[] Exposed { get; private set; } = new int[64];
+
+    /// <summary><see cref="Consumed"/> and <see cref="Exposed"/> sized for <paramref name="history"/>'s capacities (grown once, never per request).</summary>
+    public void EnsureHistory(UserHistory history)
+    {
+        if (Consumed.Length < history.ConsumedCapacity)
+        {
+            Consumed = new int[history.ConsumedCapacity];
+        }
+
+        if (Exposed.Length < history.ExposureCapacity)
+        {
+            Exposed = new int[history.ExposureCapacity];
+        }
+    }
+
     public List<int> Overflow { get; } = [];
     public List<(int Dense, float Score, int Mask)> Final { get; private set; } = [];
     public int[] Items { get; private set; } = new int[1024];
@@ -232,11 +254,14 @@ internal sealed class Scratch(ServingCatalog catalog)
 
     /// <summary>Exposures of each candidate within the frequency-cap window.</summary>
     public int[] Exposures { get; private set; } = new int[1024];
-    public float[] Keys { get; private set; } = new float[1024];
-    public int[] Order { get; private set; } = new int[1024];
-    public int[] Temp { get; private set; } = new int[1024];
-    public int[] TempMasks { get; private set; } = new int[1024];
-    public int[] TempOrdinals { get; private set; } = new int[1024];
+    /// <summary>The item side of each candidate's ranking margin, gathered before the scores are computed.</summary>
+    public double[] Margins { get; private set; } = new double[1024];
+
+    /// <summary>Packed (score, item) keys (<see cref="ScoreOrder"/>): per slot at the cut, a heap at rerank.</summary>
+    public ulong[] Keys { get; private set; } = new ulong[1024];
+
+    /// <summary>A second key array: the cut selects in it while <see cref="Keys"/> keeps each slot's key.</summary>
+    public ulong[] Selection { get; private set; } = new ulong[1024];
 
     public void Ensure(int n)
     {
@@ -252,11 +277,9 @@ internal sealed class Scratch(ServingCatalog catalog)
         Masks = Grow(Masks, size);
         Ordinals = Grow(Ordinals, size);
         Exposures = new int[size];
-        TempOrdinals = new int[size];
-        Keys = new float[size];
-        Order = new int[size];
-        Temp = new int[size];
-        TempMasks = new int[size];
+        Margins = new double[size];
+        Keys = new ulong[size];
+        Selection = new ulong[size];
     }
 
     public void EnsureBuffers(int channels, ServingCatalog c)
