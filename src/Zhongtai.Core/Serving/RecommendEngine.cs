@@ -670,6 +670,17 @@ public sealed partial class RecommendEngine
     /// <summary>1/(RrfK + r) per recall rank r, as the float division computes it: one load instead of a division per entry.</summary>
     private static readonly float[] RrfWeights = [.. Enumerable.Range(0, 4096).Select(static r => 1f / (RrfK + r))];
 
+    private const int PrefetchAhead = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch<T>(ref T location)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref location)); // a hint: never faults, even on a moved array
+        }
+    }
+
     private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
     {
         // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
@@ -721,6 +732,14 @@ public sealed partial class RecommendEngine
             var items = buffer.Items;
             for (var r = 0; r < items.Length; r++)
             {
+                // The slot map entry and the hot fields of an item a few ranks ahead: two cache misses each (both arrays
+                // are indexed by dense id, larger than the L2) that the loop would otherwise wait for one by one.
+                if (r + PrefetchAhead < items.Length && items[r + PrefetchAhead] is var ahead && (uint)ahead < (uint)map.Length)
+                {
+                    Prefetch(ref map[ahead]);
+                    Prefetch(ref Unsafe.AsRef(in Catalog.Hot(ahead)));
+                }
+
                 var dense = items[r];
                 if (dense >= map.Length)
                 {
@@ -880,14 +899,37 @@ public sealed partial class RecommendEngine
             }
         }
 
+        // The user×category weight of every category among the candidates, read once each: the categories are found
+        // first, so the weight reads (a cache miss each into the model) follow one another.
+        var categories = 0;
+        var firsts = scratch.Temp;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var ordinal = ordinals[i];
+            if (ordinal < stamps.Length && stamps[ordinal] != stamp)
+            {
+                stamps[ordinal] = stamp;
+                firsts[categories++] = i;
+            }
+        }
+
+        var indices = scratch.Order;
+        for (var k = 0; k < categories; k++)
+        {
+            indices[k] = _hasher.Index("uc", request.UserId, Catalog[items[firsts[k]]].Category ?? "");
+        }
+
+        for (var k = 0; k < categories; k++)
+        {
+            ucWeights[ordinals[firsts[k]]] = ftrl.Weight(indices[k]);
+        }
+
         var scores = scratch.Scores.AsSpan(0, n);
         var priors = scratch.Priors.AsSpan(0, n);
         for (var i = 0; i < margins.Length; i++)
         {
             var ordinal = ordinals[i];
-            double wuc = ordinal < stamps.Length && stamps[ordinal] == stamp
-                ? ucWeights[ordinal]
-                : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
+            double wuc = ordinal < stamps.Length ? ucWeights[ordinal] : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
             var margin = requestMargin + margins[i] + wuc;
             scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
         }

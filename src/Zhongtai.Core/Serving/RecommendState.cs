@@ -257,6 +257,12 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>The item side of each candidate's ranking margin, gathered before the scores are computed.</summary>
     public double[] Margins { get; private set; } = new double[1024];
 
+    /// <summary>Per-request integers (the candidate of each category's first appearance at rank).</summary>
+    public int[] Temp { get; private set; } = new int[1024];
+
+    /// <summary>Per-request integers (a feature index per category at rank).</summary>
+    public int[] Order { get; private set; } = new int[1024];
+
     /// <summary>Packed (score, item) keys (<see cref="ScoreOrder"/>): per slot at the cut, a heap at rerank.</summary>
     public ulong[] Keys { get; private set; } = new ulong[1024];
 
@@ -278,6 +284,8 @@ internal sealed class Scratch(ServingCatalog catalog)
         Ordinals = Grow(Ordinals, size);
         Exposures = new int[size];
         Margins = new double[size];
+        Temp = new int[size];
+        Order = new int[size];
         Keys = new ulong[size];
         Selection = new ulong[size];
     }
