@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Zhongtai.Events;
@@ -44,6 +45,7 @@ public sealed partial class RecommendEngine
     private volatile ItemBitmap? _flaggedBits;
     private volatile RankWeights? _rankWeights;
     private double[]? _spareRankWeights; // the array the previous snapshot used: rebuilt into next time
+    private volatile string?[] _categoryNames = new string?[64]; // by category ordinal (CategoryName)
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
         ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
@@ -914,9 +916,27 @@ public sealed partial class RecommendEngine
         }
 
         var indices = scratch.Order;
-        for (var k = 0; k < categories; k++)
+        if (categories > 0)
         {
-            indices[k] = _hasher.Index("uc", request.UserId, Catalog[items[firsts[k]]].Category ?? "");
+            // The hasher's bytes for Index("uc", user, category), "uc=" + user + U+0001 + category in UTF-8, with the
+            // prefix encoded once per request; the category names come from a per-ordinal cache (no item object read).
+            var prefix = Encoding.UTF8.GetByteCount(request.UserId) + 4;
+            var key = scratch.HashKey(prefix + 64);
+            "uc="u8.CopyTo(key);
+            Encoding.UTF8.GetBytes(request.UserId, key.AsSpan(3));
+            key[prefix - 1] = 1;
+            for (var k = 0; k < categories; k++)
+            {
+                var category = CategoryName(ordinals[firsts[k]], items[firsts[k]]);
+                if (key.Length < prefix + Encoding.UTF8.GetMaxByteCount(category.Length))
+                {
+                    var longer = scratch.HashKey(prefix + Encoding.UTF8.GetMaxByteCount(category.Length));
+                    key.AsSpan(0, prefix).CopyTo(longer);
+                    key = longer;
+                }
+
+                indices[k] = _hasher.IndexOfUtf8(key.AsSpan(0, prefix + Encoding.UTF8.GetBytes(category, key.AsSpan(prefix))));
+            }
         }
 
         for (var k = 0; k < categories; k++)
@@ -933,6 +953,31 @@ public sealed partial class RecommendEngine
             var margin = requestMargin + margins[i] + wuc;
             scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
         }
+    }
+
+    /// <summary>
+    /// The name of category <paramref name="ordinal"/> ("" for none), which <paramref name="dense"/> carried at merge:
+    /// cached by ordinal (an ordinal names one category for the catalog's life), read from the item object once.
+    /// </summary>
+    private string CategoryName(int ordinal, int dense)
+    {
+        var names = _categoryNames;
+        if (ordinal < names.Length && names[ordinal] is { } cached)
+        {
+            return cached;
+        }
+
+        var item = Catalog[dense]; // immutable: its category and ordinal agree, whatever a concurrent update did
+        var name = item.Category ?? "";
+        if (item.CategoryOrdinal >= names.Length)
+        {
+            var grown = new string?[Math.Max(Catalog.CategoryCount, item.CategoryOrdinal + 1) + 16];
+            names.CopyTo(grown, 0);
+            _categoryNames = names = grown; // a racing grower may drop an entry: it is read again next time
+        }
+
+        names[item.CategoryOrdinal] = name;
+        return name; // recategorised since the merge: its category now, as a live read gives
     }
 
     /// <summary>The user×category weight of the item's category, read once per category per request.</summary>
