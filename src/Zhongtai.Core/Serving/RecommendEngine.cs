@@ -355,7 +355,10 @@ public sealed partial class RecommendEngine
             var context = scratch.Context;
             context.Reset(Catalog, request.UserId, request.Scene, request.Query, request.Category, history, _options.SeedItems);
             context.Model = plan.NeedsModel ? Holder(plan.ModelName, plan.ModelAlias).Current : null;
-            context.Prepare(plan.NeedsTerms);
+            if (plan.Scene.Parallel && plan.Channels.Length > 1)
+            {
+                context.Prepare(plan.NeedsTerms); // channels on the pool only read the lazy lists; inline ones build what they use
+            }
             var hasFactors = context.Model is { } m && Project.UserIds.Find(request.UserId) is var u && u >= 0 && u < m.Model.UserCount;
             var coldStart = context.RecentCount == 0 && !hasFactors;
 
@@ -374,7 +377,8 @@ public sealed partial class RecommendEngine
             }
 
             var filter = new CandidateFilter(this, plan, history, request, scratch.Exclude, -1);
-            var n = Merge(plan, scratch, in filter);
+            var snapshot = plan.RankingModel == RankingModels.Ftrl && _ftrl is not null ? _rankWeights : null; // one for merge and rank
+            var n = Merge(plan, scratch, in filter, snapshot);
             LastCandidateCount = n;
             if (n > plan.Scene.MaxCandidates)
             {
@@ -382,7 +386,7 @@ public sealed partial class RecommendEngine
             }
 
             Lap(profile, StageProfile.Merge, ref t);
-            Rank(plan, scratch, n, request);
+            Rank(plan, scratch, n, request, snapshot);
             Lap(profile, StageProfile.Rank, ref t);
             var final = Rerank(plan, scratch, n, count, history, in filter);
             Lap(profile, StageProfile.Rerank, ref t);
@@ -478,7 +482,7 @@ public sealed partial class RecommendEngine
 
             var filter = new CandidateFilter(this, null, null, null, null, dense);
             var compiled = new CompiledPlan(sceneConfig ?? new SceneConfig(), plan, modelName, alias, RankingModels.None, new RerankRules { FrequencyCap = null }, null, null);
-            var n = Merge(compiled, scratch, in filter);
+            var n = Merge(compiled, scratch, in filter, null);
             for (var i = 0; i < n; i++)
             {
                 scratch.Scores[i] = scratch.Priors[i];
@@ -672,7 +676,7 @@ public sealed partial class RecommendEngine
     /// <summary>1/(RrfK + r) per recall rank r, as the float division computes it: one load instead of a division per entry.</summary>
     private static readonly float[] RrfWeights = [.. Enumerable.Range(0, 4096).Select(static r => 1f / (RrfK + r))];
 
-    private const int PrefetchAhead = 8;
+    private const int PrefetchAhead = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Prefetch<T>(ref T location)
@@ -683,10 +687,12 @@ public sealed partial class RecommendEngine
         }
     }
 
-    private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
+    /// <param name="snapshot">The ranking's item weights: each candidate's item margin is read here, next to its hot
+    /// fields and prefetched with them (<c>scratch.Margins</c>; NaN: not covered, read live at rank). Null: not ranked by FTRL.</param>
+    private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter, RankWeights? snapshot)
     {
         // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
-        // with the hot fields read once for it and the ranker (category ordinal).
+        // with the hot fields read once for it and the ranker (category ordinal, item margin).
         var total = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -720,6 +726,9 @@ public sealed partial class RecommendEngine
         var priors = scratch.Priors;
         var masks = scratch.Masks;
         var ordinals = scratch.Ordinals;
+        var margins = scratch.Margins;
+        var weights = snapshot?.Items ?? [];
+        var covered = Math.Min(snapshot?.Count ?? 0, weights.Length);
         var rrf = RrfWeights;
         var n = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
@@ -740,6 +749,10 @@ public sealed partial class RecommendEngine
                 {
                     Prefetch(ref map[ahead]);
                     Prefetch(ref Unsafe.AsRef(in Catalog.Hot(ahead)));
+                    if (ahead < covered)
+                    {
+                        Prefetch(ref weights[ahead]);
+                    }
                 }
 
                 var dense = items[r];
@@ -765,6 +778,7 @@ public sealed partial class RecommendEngine
                     priors[slot] = 0;
                     masks[slot] = 0;
                     ordinals[slot] = hot.CategoryOrdinal;
+                    margins[slot] = (uint)dense < (uint)covered ? weights[dense] : double.NaN;
                 }
                 else if ((slot = entry.Slot) < 0)
                 {
@@ -805,6 +819,7 @@ public sealed partial class RecommendEngine
         var map = scratch.SlotMap;
         var masks = scratch.Masks;
         var ordinals = scratch.Ordinals;
+        var margins = scratch.Margins;
         var w = 0;
         for (var i = 0; i < n; i++)
         {
@@ -819,13 +834,14 @@ public sealed partial class RecommendEngine
             priors[w] = priors[i];
             masks[w] = masks[i];
             ordinals[w] = ordinals[i];
+            margins[w] = margins[i];
             map[dense].Slot = w++;
         }
 
         return w;
     }
 
-    private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request)
+    private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request, RankWeights? snapshot)
     {
         var maxPrior = 0f;
         for (var i = 0; i < n; i++)
@@ -855,7 +871,6 @@ public sealed partial class RecommendEngine
         var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
         var stamps = scratch.CategoryStamps;
         var ucWeights = scratch.CategoryWeights;
-        var snapshot = _rankWeights;
         if (snapshot is null)
         {
             // No snapshot (the follower has not run): FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p,
@@ -879,33 +894,56 @@ public sealed partial class RecommendEngine
         }
 
         // With the snapshot: margin = (bias + u + s + p + d) + snapshot(i + c) + uc, each part summed in double; the
-        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live. The item
-        // parts are gathered first in a loop of independent loads (their cache misses overlap), then scored.
+        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live. The item and
+        // user×category parts are gathered first, then each candidate is scored.
         var requestMargin = bias + wu + ws + wp + wd;
-        var weights = snapshot.Items;
-        var covered = Math.Min(snapshot.Count, weights.Length);
-        var ordinals = scratch.Ordinals;
+        ReadUncoveredItemMargins(scratch, n, ftrl);
+        ReadUserCategoryWeights(scratch, n, request.UserId, stamp, ftrl);
+        var items = scratch.Items.AsSpan(0, n);
+        var ordinals = scratch.Ordinals.AsSpan(0, n);
+        var margins = scratch.Margins.AsSpan(0, n);
+        var scores = scratch.Scores.AsSpan(0, n);
+        var priors = scratch.Priors.AsSpan(0, n);
+        for (var i = 0; i < margins.Length; i++)
+        {
+            var ordinal = ordinals[i];
+            double wuc = ordinal < stamps.Length ? ucWeights[ordinal] : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
+            var margin = requestMargin + margins[i] + wuc;
+            scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
+        }
+    }
+
+    /// <summary>The item part of the margin, read live, of candidates the snapshot does not cover (NaN at merge: interned since).</summary>
+    private void ReadUncoveredItemMargins(Scratch scratch, int n, FtrlModel ftrl)
+    {
         var items = scratch.Items.AsSpan(0, n);
         var margins = scratch.Margins.AsSpan(0, n);
-        for (var i = 0; i < items.Length; i++)
+        for (var i = 0; i < margins.Length; i++)
         {
-            var dense = items[i];
-            if ((uint)dense < (uint)covered)
+            if (double.IsNaN(margins[i]))
             {
-                margins[i] = weights[dense];
-            }
-            else
-            {
-                ref readonly var hot = ref Catalog.Hot(dense);
+                ref readonly var hot = ref Catalog.Hot(items[i]);
                 margins[i] = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
             }
         }
+    }
 
-        // The user×category weight of every category among the candidates, read once each: the categories are found
-        // first, so the weight reads (a cache miss each into the model) follow one another.
+    /// <summary>
+    /// The user×category weight of every category among the candidates into <c>scratch.CategoryWeights</c> (stamped
+    /// <paramref name="stamp"/>), read once each: the categories are found first, so the weight reads (a cache miss each
+    /// into the model) follow one another. The feature is hashed from the bytes the hasher builds for
+    /// <c>Index("uc", user, category)</c>, "uc=" + user + U+0001 + category in UTF-8, with the prefix encoded once per
+    /// request and the category names from a per-ordinal cache (no item object read).
+    /// </summary>
+    private void ReadUserCategoryWeights(Scratch scratch, int n, string user, int stamp, FtrlModel ftrl)
+    {
+        var stamps = scratch.CategoryStamps;
+        var ucWeights = scratch.CategoryWeights;
+        var items = scratch.Items.AsSpan(0, n);
+        var ordinals = scratch.Ordinals.AsSpan(0, n);
         var categories = 0;
         var firsts = scratch.Temp;
-        for (var i = 0; i < items.Length; i++)
+        for (var i = 0; i < ordinals.Length; i++)
         {
             var ordinal = ordinals[i];
             if (ordinal < stamps.Length && stamps[ordinal] != stamp)
@@ -915,43 +953,33 @@ public sealed partial class RecommendEngine
             }
         }
 
-        var indices = scratch.Order;
-        if (categories > 0)
+        if (categories == 0)
         {
-            // The hasher's bytes for Index("uc", user, category), "uc=" + user + U+0001 + category in UTF-8, with the
-            // prefix encoded once per request; the category names come from a per-ordinal cache (no item object read).
-            var prefix = Encoding.UTF8.GetByteCount(request.UserId) + 4;
-            var key = scratch.HashKey(prefix + 64);
-            "uc="u8.CopyTo(key);
-            Encoding.UTF8.GetBytes(request.UserId, key.AsSpan(3));
-            key[prefix - 1] = 1;
-            for (var k = 0; k < categories; k++)
-            {
-                var category = CategoryName(ordinals[firsts[k]], items[firsts[k]]);
-                if (key.Length < prefix + Encoding.UTF8.GetMaxByteCount(category.Length))
-                {
-                    var longer = scratch.HashKey(prefix + Encoding.UTF8.GetMaxByteCount(category.Length));
-                    key.AsSpan(0, prefix).CopyTo(longer);
-                    key = longer;
-                }
+            return;
+        }
 
-                indices[k] = _hasher.IndexOfUtf8(key.AsSpan(0, prefix + Encoding.UTF8.GetBytes(category, key.AsSpan(prefix))));
+        var indices = scratch.Order;
+        var prefix = Encoding.UTF8.GetByteCount(user) + 4;
+        var key = scratch.HashKey(prefix + 64);
+        "uc="u8.CopyTo(key);
+        Encoding.UTF8.GetBytes(user, key.AsSpan(3));
+        key[prefix - 1] = 1;
+        for (var k = 0; k < categories; k++)
+        {
+            var category = CategoryName(ordinals[firsts[k]], items[firsts[k]]);
+            if (key.Length < prefix + Encoding.UTF8.GetMaxByteCount(category.Length))
+            {
+                var longer = scratch.HashKey(prefix + Encoding.UTF8.GetMaxByteCount(category.Length));
+                key.AsSpan(0, prefix).CopyTo(longer);
+                key = longer;
             }
+
+            indices[k] = _hasher.IndexOfUtf8(key.AsSpan(0, prefix + Encoding.UTF8.GetBytes(category, key.AsSpan(prefix))));
         }
 
         for (var k = 0; k < categories; k++)
         {
             ucWeights[ordinals[firsts[k]]] = ftrl.Weight(indices[k]);
-        }
-
-        var scores = scratch.Scores.AsSpan(0, n);
-        var priors = scratch.Priors.AsSpan(0, n);
-        for (var i = 0; i < margins.Length; i++)
-        {
-            var ordinal = ordinals[i];
-            double wuc = ordinal < stamps.Length ? ucWeights[ordinal] : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
-            var margin = requestMargin + margins[i] + wuc;
-            scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
         }
     }
 
@@ -1018,21 +1046,14 @@ public sealed partial class RecommendEngine
             }
         }
 
-        // The user's exposures in the cap window, counted onto the candidates' slots.
-        var exposures = scratch.Exposures.AsSpan(0, n);
-        exposures.Clear();
-        var exposed = ReadOnlySpan<int>.Empty;
+        // The user's exposures in the cap window, sorted by item: an item's count is looked up only for the candidates
+        // the rules pop (a few dozen), never by slot-map lookups of exposed items that are no candidates.
+        var exposed = Span<int>.Empty;
         if (rules.FrequencyCap is { } cap && history is not null)
         {
             scratch.EnsureHistory(history);
             exposed = scratch.Exposed.AsSpan(0, history.ExposedSince(now - (long)(cap.WindowHours * 3600), scratch.Exposed));
-            foreach (var item in exposed)
-            {
-                if (scratch.SlotOf(item) is var s and >= 0 && s < n)
-                {
-                    exposures[s]++;
-                }
-            }
+            exposed.Sort();
         }
 
         // The candidates best first (ScoreOrder: score, then dense id), popped lazily from a heap: the rules look at about
@@ -1048,7 +1069,7 @@ public sealed partial class RecommendEngine
         final.Clear();
         var pinned = rules.Pin is { Count: > 0 } ? rules.Pin : null;
         var maxCap = rules.FrequencyCap?.MaxExposures ?? int.MaxValue;
-        var eligible = new EligibleQueue(this, scratch, heap, exposures, maxCap, pinned);
+        var eligible = new EligibleQueue(this, scratch, heap, exposed, maxCap, pinned);
         switch (rules.Diversity)
         {
             case { Method: DiversityMethods.CategoryCap } d:
@@ -1071,7 +1092,7 @@ public sealed partial class RecommendEngine
             foreach (var (id, position) in pinned.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
             {
                 var dense = Catalog.Find(id);
-                if (dense < 0 || !filter.Passes(dense) || (exposed.Length > 0 && exposed.Count(dense) >= maxCap))
+                if (dense < 0 || !filter.Passes(dense) || (exposed.Length > 0 && TimesIn(exposed, dense) >= maxCap))
                 {
                     continue;
                 }
@@ -1109,22 +1130,23 @@ public sealed partial class RecommendEngine
     /// The eligible candidates (under the frequency cap, not pinned) best first, one at a time: pops the rerank heap,
     /// skipping the others. <see cref="Next"/> returns a slot, or -1 when none is left.
     /// </summary>
-    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ReadOnlySpan<int> exposures, int maxCap, IReadOnlyDictionary<string, int>? pinned)
+    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ReadOnlySpan<int> exposedSorted, int maxCap, IReadOnlyDictionary<string, int>? pinned)
     {
         private readonly Span<ulong> _heap = heap;
-        private readonly ReadOnlySpan<int> _exposures = exposures;
+        private readonly ReadOnlySpan<int> _exposed = exposedSorted;
         private int _count = heap.Length;
 
         public int Next()
         {
             while (_count > 0)
             {
-                var slot = scratch.SlotOf(ScoreOrder.Id(ScoreOrder.Pop(_heap, ref _count)));
-                if (_exposures[slot] >= maxCap)
+                var dense = ScoreOrder.Id(ScoreOrder.Pop(_heap, ref _count));
+                if (_exposed.Length > 0 && TimesIn(_exposed, dense) >= maxCap)
                 {
                     continue;
                 }
 
+                var slot = scratch.SlotOf(dense);
                 if (pinned is not null && pinned.ContainsKey(engine.Catalog[scratch.Items[slot]].Id))
                 {
                     continue; // placed below
@@ -1135,6 +1157,30 @@ public sealed partial class RecommendEngine
 
             return -1;
         }
+    }
+
+    /// <summary>How many times <paramref name="item"/> occurs in the ascending <paramref name="sorted"/>.</summary>
+    private static int TimesIn(ReadOnlySpan<int> sorted, int item)
+    {
+        var at = sorted.BinarySearch(item);
+        if (at < 0)
+        {
+            return 0;
+        }
+
+        var first = at;
+        while (first > 0 && sorted[first - 1] == item)
+        {
+            first--;
+        }
+
+        var end = at + 1;
+        while (end < sorted.Length && sorted[end] == item)
+        {
+            end++;
+        }
+
+        return end - first;
     }
 
     private void CategoryCap(Scratch scratch, ref EligibleQueue eligible, int count, int maxPerCategory, List<(int, float, int)> final)

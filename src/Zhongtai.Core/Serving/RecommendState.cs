@@ -252,8 +252,6 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>Category ordinal of each candidate, read with its hot fields at merge.</summary>
     public int[] Ordinals { get; private set; } = new int[1024];
 
-    /// <summary>Exposures of each candidate within the frequency-cap window.</summary>
-    public int[] Exposures { get; private set; } = new int[1024];
     /// <summary>The item side of each candidate's ranking margin, gathered before the scores are computed.</summary>
     public double[] Margins { get; private set; } = new double[1024];
 
@@ -287,7 +285,6 @@ internal sealed class Scratch(ServingCatalog catalog)
         Scores = Grow(Scores, size);
         Masks = Grow(Masks, size);
         Ordinals = Grow(Ordinals, size);
-        Exposures = new int[size];
         Margins = new double[size];
         Temp = new int[size];
         Order = new int[size];

@@ -185,6 +185,47 @@ public class ScoreOrderTests
         }
     }
 
+    /// <summary>
+    /// The frequency cap counts a candidate's exposures in the window only when the rules pop it (from the user's exposures
+    /// sorted by item): candidates exposed as often as the cap, and a pin exposed so, must be left out exactly.
+    /// </summary>
+    [Fact]
+    public async Task FrequencyCap_LeavesOutExactlyTheItemsExposedCapTimesInTheWindow_PinsIncluded()
+    {
+        using var dir = new TempDirectory();
+        await using var host = ZhongtaiHost.Open(new ZhongtaiOptions { DataDirectory = dir.Path });
+        var project = host.Project();
+        var now = host.Time.GetUtcNow();
+        int Times(int k) => k < 30 ? k % 4 : 0;
+        var events = Enumerable.Range(0, 60).Select(i => new Event { Type = EventTypes.Item, ItemId = $"i{i}", Category = "c", Timestamp = now.AddMinutes(-300) }).ToList();
+        for (var k = 0; k < 30; k++)
+        {
+            for (var t = 0; t < Times(k); t++)
+            {
+                events.Add(new Event { Type = EventTypes.Exposure, UserId = "u", ItemId = $"i{k}", Scene = "home", Position = t, RequestId = $"r{k}-{t}", Timestamp = now.AddMinutes(-60 + t) });
+            }
+        }
+
+        events.AddRange(Enumerable.Range(0, 5).Select(t => new Event { Type = EventTypes.Exposure, UserId = "u", ItemId = "i1", Scene = "home", Position = 0, RequestId = $"old{t}", Timestamp = now.AddHours(-48) }));
+        await project.Ingestor.IngestAsync([.. events], backfill: false, CancellationToken.None);
+        var ids = Enumerable.Range(0, 60).Select(i => $"i{i}").ToArray();
+        var engine = new RecommendEngine(project, null, host.Options.Realtime, new ServingOptions { LogExposures = false }, host.Time, host.Loggers, [new ListChannel(ChannelNames.Inverted, ids)]);
+        engine.CatchUp();
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "scenes.json"), """
+            {"scenes": {"home": {"channels": [{"name": "inverted", "quota": 60}], "parallel": false, "rankingModel": "none", "maxCount": 100,
+              "rules": {"frequencyCap": {"maxExposures": 2, "windowHours": 24}, "pin": {"i2": 0, "i40": 1}}}}}
+            """);
+        engine.Scenes.Reload();
+
+        foreach (var count in new[] { 1, 5, 20, 60 })
+        {
+            var expected = Enumerable.Range(0, 60).Where(k => Times(k) < 2 && k != 40 && k != 2).Select(k => $"i{k}").Take(count).ToList();
+            expected.Insert(Math.Min(1, expected.Count), "i40"); // i2 is pinned too, but exposed twice: capped
+            var served = await engine.RecommendAsync(new RecommendRequest { UserId = "u", Scene = "home", Count = count });
+            Assert.Equal(expected.Take(count), served.Items.Select(i => i.ItemId));
+        }
+    }
+
     private sealed class ListChannel(string name, string[] items) : IRecallChannel
     {
         public string Name => name;
