@@ -1,3 +1,4 @@
+using System.Numerics;
 using Zhongtai.Indexing.Graph;
 using Zhongtai.Indexing.Vector;
 
@@ -182,13 +183,10 @@ internal static class BuiltInChannels
     public sealed class I2i(RecommendEngine engine) : IRecallChannel
     {
         [ThreadStatic]
-        private static Dictionary<int, float>? t_scores;
+        private static NeighbourScores? t_scores;
 
         [ThreadStatic]
         private static (int Item, float Weight)[]? t_row;
-
-        [ThreadStatic]
-        private static ulong[]? t_keys;
 
         public string Name => ChannelNames.I2i;
 
@@ -199,19 +197,18 @@ internal static class BuiltInChannels
                 return;
             }
 
-            var scores = t_scores ??= [];
-            scores.Clear();
             var row = t_row ??= new (int, float)[256];
             var perSeed = Math.Min(row.Length, Math.Max(10, quota / context.RecentCount * 2));
             var recent = context.Recent;
+            var scores = t_scores ??= new NeighbourScores();
+            scores.Reset(recent.Length * perSeed);
             for (var s = 0; s < recent.Length; s++)
             {
                 var seedWeight = 1f / (1 + s);
                 var n = engine.Catalog.Neighbours(recent[s], row.AsSpan(0, perSeed));
                 for (var i = 0; i < n; i++)
                 {
-                    ref var score = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(scores, row[i].Item, out _);
-                    score += seedWeight * row[i].Weight;
+                    scores.Add(row[i].Item, seedWeight * row[i].Weight);
                 }
             }
 
@@ -222,20 +219,89 @@ internal static class BuiltInChannels
             }
 
             // Best first by (score descending, item ascending), packed into integer keys: select the quota, sort only those.
-            var keys = t_keys is { } buffer && buffer.Length >= scores.Count ? buffer : t_keys = new ulong[Math.Max(scores.Count, 1024)];
-            var k = 0;
-            foreach (var (item, score) in scores)
-            {
-                keys[k++] = ScoreOrder.Key(score, item);
-            }
-
-            var all = keys.AsSpan(0, k);
+            var all = scores.Keys();
             ScoreOrder.SelectSmallest(all, count);
             all[..count].Sort();
             foreach (var key in all[..count])
             {
                 output.Add(ScoreOrder.Id(key), ScoreOrder.Score(key));
             }
+        }
+    }
+
+    /// <summary>
+    /// Summed neighbour weights by item for one request: open addressing (multiplicative hash, linear probing) in a table
+    /// at most half full and sized for the request, so it stays in the L1/L2 cache; items in first-added order beside it.
+    /// </summary>
+    internal sealed class NeighbourScores
+    {
+        private int[] _slots = new int[1024]; // index into the entries + 1; 0: empty
+        private int[] _items = new int[512];
+        private float[] _scores = new float[512];
+        private ulong[] _keys = new ulong[512];
+        private int _shift;
+
+        /// <summary>Items added since <see cref="Reset"/>.</summary>
+        public int Count { get; private set; }
+
+        /// <summary>Empties the table, sized for up to <paramref name="capacity"/> distinct items.</summary>
+        public void Reset(int capacity)
+        {
+            var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, capacity * 2));
+            if (_slots.Length < size)
+            {
+                _slots = new int[size];
+            }
+
+            if (_items.Length < capacity)
+            {
+                _items = new int[capacity];
+                _scores = new float[capacity];
+            }
+
+            _slots.AsSpan(0, size).Clear();
+            _shift = 32 - BitOperations.Log2((uint)size);
+            Count = 0;
+        }
+
+        /// <summary>Adds <paramref name="weight"/> to <paramref name="item"/>'s sum (at most the capacity of distinct items).</summary>
+        public void Add(int item, float weight)
+        {
+            var mask = (1 << (32 - _shift)) - 1;
+            for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
+            {
+                var entry = _slots[at];
+                if (entry == 0)
+                {
+                    _slots[at] = ++Count;
+                    _items[Count - 1] = item;
+                    _scores[Count - 1] = weight;
+                    return;
+                }
+
+                if (_items[entry - 1] == item)
+                {
+                    _scores[entry - 1] += weight;
+                    return;
+                }
+            }
+        }
+
+        /// <summary>The items with their sums as <see cref="ScoreOrder"/> keys (in a buffer reused by the next call).</summary>
+        public Span<ulong> Keys()
+        {
+            if (_keys.Length < Count)
+            {
+                _keys = new ulong[_items.Length];
+            }
+
+            var keys = _keys.AsSpan(0, Count);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                keys[i] = ScoreOrder.Key(_scores[i], _items[i]);
+            }
+
+            return keys;
         }
     }
 

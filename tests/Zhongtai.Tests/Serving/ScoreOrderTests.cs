@@ -90,6 +90,36 @@ public class ScoreOrderTests
         Assert.Equal(sorted.Select(e => e.Id), popped);
     }
 
+    [Theory]
+    [InlineData(1, 10, 1)]
+    [InlineData(10, 40, 2)]
+    [InlineData(50, 256, 3)]
+    public void NeighbourScores_SumExactlyAsADictionary_AcrossResets(int seeds, int perSeed, int seed)
+    {
+        var rng = new Random(seed);
+        var table = new BuiltInChannels.NeighbourScores();
+        for (var round = 0; round < 5; round++)
+        {
+            var expected = new Dictionary<int, float>();
+            var items = rng.Next(2) == 0 ? 30 : 1_000_000; // many repeats, or nearly none
+            table.Reset(seeds * perSeed);
+            for (var s = 0; s < seeds; s++)
+            {
+                foreach (var item in Enumerable.Range(0, items).OrderBy(_ => rng.Next()).Take(rng.Next(0, perSeed + 1)).ToArray())
+                {
+                    var weight = (float)rng.Next(1, 50) / (1 + s);
+                    table.Add(item, weight);
+                    expected[item] = expected.GetValueOrDefault(item) + weight;
+                }
+            }
+
+            Assert.Equal(expected.Count, table.Count);
+            Assert.Equal(
+                expected.Select(kv => ScoreOrder.Key(kv.Value, kv.Key)).Order(),
+                table.Keys().ToArray().Order());
+        }
+    }
+
     /// <summary>
     /// Two channels with many equal reciprocal-rank priors, more candidates than the scene keeps, unranked (score = the
     /// prior): the cut, the rerank's heap and the category cap must serve exactly what a full sort by (score, dense id)
