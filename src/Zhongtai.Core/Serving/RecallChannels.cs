@@ -1,4 +1,3 @@
-using System.Numerics;
 using Zhongtai.Indexing.Graph;
 using Zhongtai.Indexing.Vector;
 
@@ -183,7 +182,7 @@ internal static class BuiltInChannels
     public sealed class I2i(RecommendEngine engine) : IRecallChannel
     {
         [ThreadStatic]
-        private static NeighbourScores? t_scores;
+        private static ItemSums? t_scores;
 
         [ThreadStatic]
         private static (int Item, float Weight)[]? t_row;
@@ -200,7 +199,7 @@ internal static class BuiltInChannels
             var row = t_row ??= new (int, float)[256];
             var perSeed = Math.Min(row.Length, Math.Max(10, quota / context.RecentCount * 2));
             var recent = context.Recent;
-            var scores = t_scores ??= new NeighbourScores();
+            var scores = t_scores ??= new ItemSums();
             scores.Reset(recent.Length * perSeed);
             for (var s = 0; s < recent.Length; s++)
             {
@@ -226,82 +225,6 @@ internal static class BuiltInChannels
             {
                 output.Add(ScoreOrder.Id(key), ScoreOrder.Score(key));
             }
-        }
-    }
-
-    /// <summary>
-    /// Summed neighbour weights by item for one request: open addressing (multiplicative hash, linear probing) in a table
-    /// at most half full and sized for the request, so it stays in the L1/L2 cache; items in first-added order beside it.
-    /// </summary>
-    internal sealed class NeighbourScores
-    {
-        private int[] _slots = new int[1024]; // index into the entries + 1; 0: empty
-        private int[] _items = new int[512];
-        private float[] _scores = new float[512];
-        private ulong[] _keys = new ulong[512];
-        private int _shift;
-
-        /// <summary>Items added since <see cref="Reset"/>.</summary>
-        public int Count { get; private set; }
-
-        /// <summary>Empties the table, sized for up to <paramref name="capacity"/> distinct items.</summary>
-        public void Reset(int capacity)
-        {
-            var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, capacity * 2));
-            if (_slots.Length < size)
-            {
-                _slots = new int[size];
-            }
-
-            if (_items.Length < capacity)
-            {
-                _items = new int[capacity];
-                _scores = new float[capacity];
-            }
-
-            _slots.AsSpan(0, size).Clear();
-            _shift = 32 - BitOperations.Log2((uint)size);
-            Count = 0;
-        }
-
-        /// <summary>Adds <paramref name="weight"/> to <paramref name="item"/>'s sum (at most the capacity of distinct items).</summary>
-        public void Add(int item, float weight)
-        {
-            var mask = (1 << (32 - _shift)) - 1;
-            for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
-            {
-                var entry = _slots[at];
-                if (entry == 0)
-                {
-                    _slots[at] = ++Count;
-                    _items[Count - 1] = item;
-                    _scores[Count - 1] = weight;
-                    return;
-                }
-
-                if (_items[entry - 1] == item)
-                {
-                    _scores[entry - 1] += weight;
-                    return;
-                }
-            }
-        }
-
-        /// <summary>The items with their sums as <see cref="ScoreOrder"/> keys (in a buffer reused by the next call).</summary>
-        public Span<ulong> Keys()
-        {
-            if (_keys.Length < Count)
-            {
-                _keys = new ulong[_items.Length];
-            }
-
-            var keys = _keys.AsSpan(0, Count);
-            for (var i = 0; i < keys.Length; i++)
-            {
-                keys[i] = ScoreOrder.Key(_scores[i], _items[i]);
-            }
-
-            return keys;
         }
     }
 

@@ -1046,14 +1046,22 @@ public sealed partial class RecommendEngine
             }
         }
 
-        // The user's exposures in the cap window, sorted by item: an item's count is looked up only for the candidates
-        // the rules pop (a few dozen), never by slot-map lookups of exposed items that are no candidates.
-        var exposed = Span<int>.Empty;
+        // The user's exposures in the cap window, counted by item in a small table: a count is looked up only for the
+        // candidates the rules pop (a few dozen), never through the slot map for exposed items that are no candidates.
+        ItemSums? exposed = null;
         if (rules.FrequencyCap is { } cap && history is not null)
         {
             scratch.EnsureHistory(history);
-            exposed = scratch.Exposed.AsSpan(0, history.ExposedSince(now - (long)(cap.WindowHours * 3600), scratch.Exposed));
-            exposed.Sort();
+            var items = scratch.Exposed.AsSpan(0, history.ExposedSince(now - (long)(cap.WindowHours * 3600), scratch.Exposed));
+            if (items.Length > 0)
+            {
+                exposed = scratch.ExposureCounts;
+                exposed.Reset(items.Length);
+                foreach (var item in items)
+                {
+                    exposed.Add(item, 1);
+                }
+            }
         }
 
         // The candidates best first (ScoreOrder: score, then dense id), popped lazily from a heap: the rules look at about
@@ -1092,7 +1100,7 @@ public sealed partial class RecommendEngine
             foreach (var (id, position) in pinned.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
             {
                 var dense = Catalog.Find(id);
-                if (dense < 0 || !filter.Passes(dense) || (exposed.Length > 0 && TimesIn(exposed, dense) >= maxCap))
+                if (dense < 0 || !filter.Passes(dense) || (exposed is not null && exposed.Get(dense) >= maxCap))
                 {
                     continue;
                 }
@@ -1130,10 +1138,9 @@ public sealed partial class RecommendEngine
     /// The eligible candidates (under the frequency cap, not pinned) best first, one at a time: pops the rerank heap,
     /// skipping the others. <see cref="Next"/> returns a slot, or -1 when none is left.
     /// </summary>
-    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ReadOnlySpan<int> exposedSorted, int maxCap, IReadOnlyDictionary<string, int>? pinned)
+    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ItemSums? exposed, int maxCap, IReadOnlyDictionary<string, int>? pinned)
     {
         private readonly Span<ulong> _heap = heap;
-        private readonly ReadOnlySpan<int> _exposed = exposedSorted;
         private int _count = heap.Length;
 
         public int Next()
@@ -1141,7 +1148,7 @@ public sealed partial class RecommendEngine
             while (_count > 0)
             {
                 var dense = ScoreOrder.Id(ScoreOrder.Pop(_heap, ref _count));
-                if (_exposed.Length > 0 && TimesIn(_exposed, dense) >= maxCap)
+                if (exposed is not null && exposed.Get(dense) >= maxCap)
                 {
                     continue;
                 }
@@ -1157,30 +1164,6 @@ public sealed partial class RecommendEngine
 
             return -1;
         }
-    }
-
-    /// <summary>How many times <paramref name="item"/> occurs in the ascending <paramref name="sorted"/>.</summary>
-    private static int TimesIn(ReadOnlySpan<int> sorted, int item)
-    {
-        var at = sorted.BinarySearch(item);
-        if (at < 0)
-        {
-            return 0;
-        }
-
-        var first = at;
-        while (first > 0 && sorted[first - 1] == item)
-        {
-            first--;
-        }
-
-        var end = at + 1;
-        while (end < sorted.Length && sorted[end] == item)
-        {
-            end++;
-        }
-
-        return end - first;
     }
 
     private void CategoryCap(Scratch scratch, ref EligibleQueue eligible, int count, int maxPerCategory, List<(int, float, int)> final)

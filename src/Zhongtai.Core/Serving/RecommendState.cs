@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Numerics;
 using Zhongtai.Hosting;
 using Zhongtai.Indexing.Vector;
 
@@ -228,6 +229,9 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>The items of the user's exposures within the frequency-cap window (<see cref="UserHistory.ExposedSince"/>).</summary>
     public int[] Exposed { get; private set; } = new int[64];
 
+    /// <summary><see cref="Exposed"/> counted by item.</summary>
+    public ItemSums ExposureCounts { get; } = new();
+
     /// <summary><see cref="Consumed"/> and <see cref="Exposed"/> sized for <paramref name="history"/>'s capacities (grown once, never per request).</summary>
     public void EnsureHistory(UserHistory history)
     {
@@ -347,4 +351,100 @@ internal struct SlotEntry
 {
     public int Stamp;
     public int Slot;
+}
+
+/// <summary>
+/// Per-request sums by item (i2i's neighbour weights, the frequency cap's exposure counts): open addressing
+/// (multiplicative hash, linear probing) in a table at most half full and sized for the request, so it stays in the
+/// L1/L2 cache, unlike a lookup by dense id; items in first-added order beside it.
+/// </summary>
+internal sealed class ItemSums
+{
+    private int[] _slots = new int[1024]; // index into the entries + 1; 0: empty
+    private int[] _items = new int[512];
+    private float[] _scores = new float[512];
+    private ulong[] _keys = new ulong[512];
+    private int _shift;
+
+    /// <summary>Items added since <see cref="Reset"/>.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Empties the table, sized for up to <paramref name="capacity"/> distinct items.</summary>
+    public void Reset(int capacity)
+    {
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, capacity * 2));
+        if (_slots.Length < size)
+        {
+            _slots = new int[size];
+        }
+
+        if (_items.Length < capacity)
+        {
+            _items = new int[capacity];
+            _scores = new float[capacity];
+        }
+
+        _slots.AsSpan(0, size).Clear();
+        _shift = 32 - BitOperations.Log2((uint)size);
+        Count = 0;
+    }
+
+    /// <summary>Adds <paramref name="weight"/> to <paramref name="item"/>'s sum (at most the capacity of distinct items).</summary>
+    public void Add(int item, float weight)
+    {
+        var mask = (1 << (32 - _shift)) - 1;
+        for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
+        {
+            var entry = _slots[at];
+            if (entry == 0)
+            {
+                _slots[at] = ++Count;
+                _items[Count - 1] = item;
+                _scores[Count - 1] = weight;
+                return;
+            }
+
+            if (_items[entry - 1] == item)
+            {
+                _scores[entry - 1] += weight;
+                return;
+            }
+        }
+    }
+
+    /// <summary><paramref name="item"/>'s sum (0 when never added).</summary>
+    public float Get(int item)
+    {
+        var mask = (1 << (32 - _shift)) - 1;
+        for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
+        {
+            var entry = _slots[at];
+            if (entry == 0)
+            {
+                return 0;
+            }
+
+            if (_items[entry - 1] == item)
+            {
+                return _scores[entry - 1];
+            }
+        }
+    }
+
+    /// <summary>The items with their sums as <see cref="ScoreOrder"/> keys (in a buffer reused by the next call).</summary>
+    public Span<ulong> Keys()
+    {
+        if (_keys.Length < Count)
+        {
+            _keys = new ulong[_items.Length];
+        }
+
+        var keys = _keys.AsSpan(0, Count);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = ScoreOrder.Key(_scores[i], _items[i]);
+        }
+
+        return keys;
+    }
 }

@@ -94,10 +94,10 @@ public class ScoreOrderTests
     [InlineData(1, 10, 1)]
     [InlineData(10, 40, 2)]
     [InlineData(50, 256, 3)]
-    public void NeighbourScores_SumExactlyAsADictionary_AcrossResets(int seeds, int perSeed, int seed)
+    public void ItemSums_SumAndAnswerExactlyAsADictionary_AcrossResets(int seeds, int perSeed, int seed)
     {
         var rng = new Random(seed);
-        var table = new BuiltInChannels.NeighbourScores();
+        var table = new ItemSums();
         for (var round = 0; round < 5; round++)
         {
             var expected = new Dictionary<int, float>();
@@ -117,6 +117,9 @@ public class ScoreOrderTests
             Assert.Equal(
                 expected.Select(kv => ScoreOrder.Key(kv.Value, kv.Key)).Order(),
                 table.Keys().ToArray().Order());
+            Assert.All(expected, kv => Assert.Equal(kv.Value, table.Get(kv.Key)));
+            Assert.Equal(0f, table.Get(-1));
+            Assert.Equal(0f, table.Get(items + 1));
         }
     }
 
