@@ -182,7 +182,7 @@ internal static class BuiltInChannels
     public sealed class I2i(RecommendEngine engine) : IRecallChannel
     {
         [ThreadStatic]
-        private static Dictionary<int, float>? t_scores;
+        private static ItemSums? t_scores;
 
         [ThreadStatic]
         private static (int Item, float Weight)[]? t_row;
@@ -196,19 +196,18 @@ internal static class BuiltInChannels
                 return;
             }
 
-            var scores = t_scores ??= [];
-            scores.Clear();
             var row = t_row ??= new (int, float)[256];
             var perSeed = Math.Min(row.Length, Math.Max(10, quota / context.RecentCount * 2));
             var recent = context.Recent;
+            var scores = t_scores ??= new ItemSums();
+            scores.Reset(recent.Length * perSeed);
             for (var s = 0; s < recent.Length; s++)
             {
                 var seedWeight = 1f / (1 + s);
                 var n = engine.Catalog.Neighbours(recent[s], row.AsSpan(0, perSeed));
                 for (var i = 0; i < n; i++)
                 {
-                    ref var score = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(scores, row[i].Item, out _);
-                    score += seedWeight * row[i].Weight;
+                    scores.Add(row[i].Item, seedWeight * row[i].Weight);
                 }
             }
 
@@ -218,24 +217,15 @@ internal static class BuiltInChannels
                 return;
             }
 
-            var all = System.Buffers.ArrayPool<(int Item, float Score)>.Shared.Rent(scores.Count);
-            var k = 0;
-            foreach (var (item, score) in scores)
+            // Best first by (score descending, item ascending), packed into integer keys: select the quota, sort only those.
+            var all = scores.Keys();
+            ScoreOrder.SelectSmallest(all, count);
+            all[..count].Sort();
+            foreach (var key in all[..count])
             {
-                all[k++] = (item, score);
+                output.Add(ScoreOrder.Id(key), ScoreOrder.Score(key));
             }
-
-            all.AsSpan(0, k).Sort(ScoreOrder); // a static lambda: one cached delegate, nothing allocated per request
-            for (var i = 0; i < count; i++)
-            {
-                output.Add(all[i].Item, all[i].Score);
-            }
-
-            System.Buffers.ArrayPool<(int, float)>.Shared.Return(all);
         }
-
-        private static readonly Comparison<(int Item, float Score)> ScoreOrder = static (a, b) =>
-            a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item);
     }
 
     /// <summary>The user's factors → nearest item factors (inner product) in the HNSW index of the serving model version.</summary>

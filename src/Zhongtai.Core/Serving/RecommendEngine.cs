@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Zhongtai.Events;
@@ -45,6 +46,7 @@ public sealed partial class RecommendEngine
     private volatile ItemBitmap? _flaggedBits;
     private volatile RankWeights? _rankWeights;
     private double[]? _spareRankWeights; // the array the previous snapshot used: rebuilt into next time
+    private volatile string?[] _categoryNames = new string?[64]; // by category ordinal (CategoryName)
 
     public RecommendEngine(Project project, RealtimeConsumer? realtime, RealtimeOptions realtimeOptions, ServingOptions options, TimeProvider time,
         ILoggerFactory loggers, IEnumerable<IRecallChannel>? channels = null, IEnumerable<IRiskFilter>? riskFilters = null)
@@ -402,7 +404,10 @@ public sealed partial class RecommendEngine
             var context = scratch.Context;
             context.Reset(Catalog, request.UserId, request.Scene, request.Query, request.Category, history, _options.SeedItems);
             context.Model = plan.NeedsModel ? Holder(plan.ModelName, plan.ModelAlias).Current : null;
-            context.Prepare(plan.NeedsTerms);
+            if (plan.Scene.Parallel && plan.Channels.Length > 1)
+            {
+                context.Prepare(plan.NeedsTerms); // channels on the pool only read the lazy lists; inline ones build what they use
+            }
             var hasFactors = context.Model is { } m && Project.UserIds.Find(request.UserId) is var u && u >= 0 && u < m.Model.UserCount;
             var coldStart = context.RecentCount == 0 && !hasFactors;
 
@@ -421,7 +426,8 @@ public sealed partial class RecommendEngine
             }
 
             var filter = new CandidateFilter(this, plan, history, request, scratch.Exclude, -1);
-            var n = Merge(plan, scratch, in filter);
+            var snapshot = plan.RankingModel == RankingModels.Ftrl && _ftrl is not null ? _rankWeights : null; // one for merge and rank
+            var n = Merge(plan, scratch, in filter, snapshot);
             LastCandidateCount = n;
             if (n > plan.Scene.MaxCandidates)
             {
@@ -429,7 +435,7 @@ public sealed partial class RecommendEngine
             }
 
             Lap(profile, StageProfile.Merge, ref t);
-            Rank(plan, scratch, n, request);
+            Rank(plan, scratch, n, request, snapshot);
             Lap(profile, StageProfile.Rank, ref t);
             var final = Rerank(plan, scratch, n, count, history, in filter);
             Lap(profile, StageProfile.Rerank, ref t);
@@ -525,17 +531,24 @@ public sealed partial class RecommendEngine
 
             var filter = new CandidateFilter(this, null, null, null, null, dense);
             var compiled = new CompiledPlan(sceneConfig ?? new SceneConfig(), plan, modelName, alias, RankingModels.None, new RerankRules { FrequencyCap = null }, null, null);
-            var n = Merge(compiled, scratch, in filter);
+            var n = Merge(compiled, scratch, in filter, null);
             for (var i = 0; i < n; i++)
             {
                 scratch.Scores[i] = scratch.Priors[i];
             }
 
-            var order = SortByScore(scratch, n);
-            var items = new List<RecommendedItem>(Math.Min(count, n));
-            for (var i = 0; i < n && items.Count < count; i++)
+            var heap = scratch.Keys.AsSpan(0, n);
+            for (var i = 0; i < n; i++)
             {
-                var slot = order[i];
+                heap[i] = ScoreOrder.Key(scratch.Scores[i], scratch.Items[i]);
+            }
+
+            ScoreOrder.Heapify(heap);
+            var left = n;
+            var items = new List<RecommendedItem>(Math.Min(count, n));
+            while (left > 0 && items.Count < count)
+            {
+                var slot = scratch.SlotOf(ScoreOrder.Id(ScoreOrder.Pop(heap, ref left)));
                 items.Add(new RecommendedItem(Catalog[scratch.Items[slot]].Id, scratch.Scores[slot], ChannelSet(scratch.Masks[slot])));
             }
 
@@ -709,10 +722,26 @@ public sealed partial class RecommendEngine
         return degraded?.ToArray() ?? [];
     }
 
-    private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter)
+    /// <summary>1/(RrfK + r) per recall rank r, as the float division computes it: one load instead of a division per entry.</summary>
+    private static readonly float[] RrfWeights = [.. Enumerable.Range(0, 4096).Select(static r => 1f / (RrfK + r))];
+
+    private const int PrefetchAhead = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch<T>(ref T location)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref location)); // a hint: never faults, even on a moved array
+        }
+    }
+
+    /// <param name="snapshot">The ranking's item weights: each candidate's item margin is read here, next to its hot
+    /// fields and prefetched with them (<c>scratch.Margins</c>; NaN: not covered, read live at rank). Null: not ranked by FTRL.</param>
+    private int Merge(CompiledPlan plan, Scratch scratch, in CandidateFilter filter, RankWeights? snapshot)
     {
         // Dedupe through a stamped slot array indexed by dense id (no hashing); the filter runs once per distinct item,
-        // with the hot fields read once for it and the ranker (category ordinal).
+        // with the hot fields read once for it and the ranker (category ordinal, item margin).
         var total = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -722,10 +751,34 @@ public sealed partial class RecommendEngine
         scratch.Ensure(total);
         var stamp = scratch.NextSlotStamp(Catalog.Count);
         var map = scratch.SlotMap;
+
+        // The user's consumed items are marked filtered out (slot -1) up front, copied under one lock: the filter then
+        // skips its per-candidate lock and binary search.
+        if (filter.History is { } history)
+        {
+            scratch.EnsureHistory(history);
+            var consumed = scratch.Consumed.AsSpan(0, history.CopyConsumed(scratch.Consumed));
+            if (consumed.Length > 0 && consumed[^1] >= map.Length)
+            {
+                map = scratch.GrowSlotMap(consumed[^1] + 1); // ascending: the last is the largest
+            }
+
+            foreach (var dense in consumed)
+            {
+                ref var entry = ref map[dense];
+                entry.Stamp = stamp;
+                entry.Slot = -1;
+            }
+        }
+
         var candidates = scratch.Items;
         var priors = scratch.Priors;
         var masks = scratch.Masks;
         var ordinals = scratch.Ordinals;
+        var margins = scratch.Margins;
+        var weights = snapshot?.Items ?? [];
+        var covered = Math.Min(snapshot?.Count ?? 0, weights.Length);
+        var rrf = RrfWeights;
         var n = 0;
         for (var c = 0; c < plan.Channels.Length; c++)
         {
@@ -739,6 +792,18 @@ public sealed partial class RecommendEngine
             var items = buffer.Items;
             for (var r = 0; r < items.Length; r++)
             {
+                // The slot map entry and the hot fields of an item a few ranks ahead: two cache misses each (both arrays
+                // are indexed by dense id, larger than the L2) that the loop would otherwise wait for one by one.
+                if (r + PrefetchAhead < items.Length && items[r + PrefetchAhead] is var ahead && (uint)ahead < (uint)map.Length)
+                {
+                    Prefetch(ref map[ahead]);
+                    Prefetch(ref Unsafe.AsRef(in Catalog.Hot(ahead)));
+                    if (ahead < covered)
+                    {
+                        Prefetch(ref weights[ahead]);
+                    }
+                }
+
                 var dense = items[r];
                 if (dense >= map.Length)
                 {
@@ -751,7 +816,7 @@ public sealed partial class RecommendEngine
                 {
                     entry.Stamp = stamp;
                     ref readonly var hot = ref Catalog.Hot(dense);
-                    if (!filter.Passes(dense, in hot))
+                    if (!filter.PassesUnlessConsumed(dense, in hot))
                     {
                         entry.Slot = -1;
                         continue;
@@ -762,13 +827,14 @@ public sealed partial class RecommendEngine
                     priors[slot] = 0;
                     masks[slot] = 0;
                     ordinals[slot] = hot.CategoryOrdinal;
+                    margins[slot] = (uint)dense < (uint)covered ? weights[dense] : double.NaN;
                 }
                 else if ((slot = entry.Slot) < 0)
                 {
                     continue;
                 }
 
-                priors[slot] += 1f / (RrfK + r);
+                priors[slot] += (uint)r < (uint)rrf.Length ? rrf[r] : 1f / (RrfK + r);
                 masks[slot] |= bit;
             }
         }
@@ -776,37 +842,55 @@ public sealed partial class RecommendEngine
         return n;
     }
 
+    /// <summary>
+    /// Keeps the best <paramref name="keep"/> of the <paramref name="n"/> merged candidates by prior (then dense id: the
+    /// <see cref="ScoreOrder"/>), in their merge order: a selection on packed keys finds the cut, one pass compacts.
+    /// </summary>
     private static int KeepBest(Scratch scratch, int n, int keep)
     {
-        var order = OrderDescending(scratch, scratch.Priors, n);
-        var keys = scratch.Keys; // the sorted, negated priors
-        var items = scratch.Temp.AsSpan(0, keep);
-        var priors = scratch.Keys.AsSpan(0, keep);
-        var masks = scratch.TempMasks.AsSpan(0, keep);
-        var ordinals = scratch.TempOrdinals.AsSpan(0, keep);
+        var keys = scratch.Keys.AsSpan(0, n);
+        var items = scratch.Items;
+        var priors = scratch.Priors;
+        for (var i = 0; i < n; i++)
+        {
+            keys[i] = ScoreOrder.Key(priors[i], items[i]);
+        }
+
+        var selection = scratch.Selection.AsSpan(0, n);
+        keys.CopyTo(selection);
+        ScoreOrder.SelectSmallest(selection, keep);
+        var cut = selection[0];
+        foreach (var key in selection[..keep])
+        {
+            cut = Math.Max(cut, key); // the worst kept
+        }
+
         var map = scratch.SlotMap;
-        for (var i = keep; i < n; i++)
+        var masks = scratch.Masks;
+        var ordinals = scratch.Ordinals;
+        var margins = scratch.Margins;
+        var w = 0;
+        for (var i = 0; i < n; i++)
         {
-            map[scratch.Items[order[i]]].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+            var dense = items[i];
+            if (keys[i] > cut)
+            {
+                map[dense].Slot = -1; // cut: no longer a candidate (a pin of it starts afresh)
+                continue;
+            }
+
+            items[w] = dense;
+            priors[w] = priors[i];
+            masks[w] = masks[i];
+            ordinals[w] = ordinals[i];
+            margins[w] = margins[i];
+            map[dense].Slot = w++;
         }
 
-        for (var i = 0; i < keep; i++)
-        {
-            items[i] = scratch.Items[order[i]];
-            masks[i] = scratch.Masks[order[i]];
-            ordinals[i] = scratch.Ordinals[order[i]];
-            priors[i] = -keys[i];
-            map[items[i]].Slot = i;
-        }
-
-        items.CopyTo(scratch.Items);
-        priors.CopyTo(scratch.Priors);
-        masks.CopyTo(scratch.Masks);
-        ordinals.CopyTo(scratch.Ordinals);
-        return keep;
+        return w;
     }
 
-    private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request)
+    private void Rank(CompiledPlan plan, Scratch scratch, int n, RecommendRequest request, RankWeights? snapshot)
     {
         var maxPrior = 0f;
         for (var i = 0; i < n; i++)
@@ -836,7 +920,6 @@ public sealed partial class RecommendEngine
         var stamp = scratch.NextCategoryStamp(Catalog.CategoryCount);
         var stamps = scratch.CategoryStamps;
         var ucWeights = scratch.CategoryWeights;
-        var snapshot = _rankWeights;
         if (snapshot is null)
         {
             // No snapshot (the follower has not run): FtrlModel.PredictMargin's sum in its order (bias, then u, i, s, p,
@@ -860,28 +943,118 @@ public sealed partial class RecommendEngine
         }
 
         // With the snapshot: margin = (bias + u + s + p + d) + snapshot(i + c) + uc, each part summed in double; the
-        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live.
+        // item part is as of the snapshot (at most RankWeightsRefreshMs old), items newer than it read live. The item and
+        // user×category parts are gathered first, then each candidate is scored.
         var requestMargin = bias + wu + ws + wp + wd;
-        var weights = snapshot.Items;
-        var covered = snapshot.Count;
-        var ordinals = scratch.Ordinals;
-        for (var i = 0; i < n; i++)
+        ReadUncoveredItemMargins(scratch, n, ftrl);
+        ReadUserCategoryWeights(scratch, n, request.UserId, stamp, ftrl);
+        var items = scratch.Items.AsSpan(0, n);
+        var ordinals = scratch.Ordinals.AsSpan(0, n);
+        var margins = scratch.Margins.AsSpan(0, n);
+        var scores = scratch.Scores.AsSpan(0, n);
+        var priors = scratch.Priors.AsSpan(0, n);
+        for (var i = 0; i < margins.Length; i++)
         {
-            var dense = scratch.Items[i];
-            double itemMargin;
-            if (dense < covered)
+            var ordinal = ordinals[i];
+            double wuc = ordinal < stamps.Length ? ucWeights[ordinal] : UserCategoryWeight(ftrl, request.UserId, items[i], ordinal, stamp, stamps, ucWeights);
+            var margin = requestMargin + margins[i] + wuc;
+            scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * priors[i] * priorScale); // recall order breaks ties
+        }
+    }
+
+    /// <summary>The item part of the margin, read live, of candidates the snapshot does not cover (NaN at merge: interned since).</summary>
+    private void ReadUncoveredItemMargins(Scratch scratch, int n, FtrlModel ftrl)
+    {
+        var items = scratch.Items.AsSpan(0, n);
+        var margins = scratch.Margins.AsSpan(0, n);
+        for (var i = 0; i < margins.Length; i++)
+        {
+            if (double.IsNaN(margins[i]))
             {
-                itemMargin = weights[dense];
+                ref readonly var hot = ref Catalog.Hot(items[i]);
+                margins[i] = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
             }
-            else
+        }
+    }
+
+    /// <summary>
+    /// The user×category weight of every category among the candidates into <c>scratch.CategoryWeights</c> (stamped
+    /// <paramref name="stamp"/>), read once each: the categories are found first, so the weight reads (a cache miss each
+    /// into the model) follow one another. The feature is hashed from the bytes the hasher builds for
+    /// <c>Index("uc", user, category)</c>, "uc=" + user + U+0001 + category in UTF-8, with the prefix encoded once per
+    /// request and the category names from a per-ordinal cache (no item object read).
+    /// </summary>
+    private void ReadUserCategoryWeights(Scratch scratch, int n, string user, int stamp, FtrlModel ftrl)
+    {
+        var stamps = scratch.CategoryStamps;
+        var ucWeights = scratch.CategoryWeights;
+        var items = scratch.Items.AsSpan(0, n);
+        var ordinals = scratch.Ordinals.AsSpan(0, n);
+        var categories = 0;
+        var firsts = scratch.Temp;
+        for (var i = 0; i < ordinals.Length; i++)
+        {
+            var ordinal = ordinals[i];
+            if (ordinal < stamps.Length && stamps[ordinal] != stamp)
             {
-                ref readonly var hot = ref Catalog.Hot(dense);
-                itemMargin = (double)ftrl.Weight(hot.ItemFeature) + ftrl.Weight(hot.CategoryFeature);
+                stamps[ordinal] = stamp;
+                firsts[categories++] = i;
+            }
+        }
+
+        if (categories == 0)
+        {
+            return;
+        }
+
+        var indices = scratch.Order;
+        var prefix = Encoding.UTF8.GetByteCount(user) + 4;
+        var key = scratch.HashKey(prefix + 64);
+        "uc="u8.CopyTo(key);
+        Encoding.UTF8.GetBytes(user, key.AsSpan(3));
+        key[prefix - 1] = 1;
+        for (var k = 0; k < categories; k++)
+        {
+            var category = CategoryName(ordinals[firsts[k]], items[firsts[k]]);
+            if (key.Length < prefix + Encoding.UTF8.GetMaxByteCount(category.Length))
+            {
+                var longer = scratch.HashKey(prefix + Encoding.UTF8.GetMaxByteCount(category.Length));
+                key.AsSpan(0, prefix).CopyTo(longer);
+                key = longer;
             }
 
-            var margin = requestMargin + itemMargin + UserCategoryWeight(ftrl, request.UserId, dense, ordinals[i], stamp, stamps, ucWeights);
-            scratch.Scores[i] = (float)(1 / (1 + Math.Exp(-margin))) + (1e-3f * scratch.Priors[i] * priorScale); // recall order breaks ties
+            indices[k] = _hasher.IndexOfUtf8(key.AsSpan(0, prefix + Encoding.UTF8.GetBytes(category, key.AsSpan(prefix))));
         }
+
+        for (var k = 0; k < categories; k++)
+        {
+            ucWeights[ordinals[firsts[k]]] = ftrl.Weight(indices[k]);
+        }
+    }
+
+    /// <summary>
+    /// The name of category <paramref name="ordinal"/> ("" for none), which <paramref name="dense"/> carried at merge:
+    /// cached by ordinal (an ordinal names one category for the catalog's life), read from the item object once.
+    /// </summary>
+    private string CategoryName(int ordinal, int dense)
+    {
+        var names = _categoryNames;
+        if (ordinal < names.Length && names[ordinal] is { } cached)
+        {
+            return cached;
+        }
+
+        var item = Catalog[dense]; // immutable: its category and ordinal agree, whatever a concurrent update did
+        var name = item.Category ?? "";
+        if (item.CategoryOrdinal >= names.Length)
+        {
+            var grown = new string?[Math.Max(Catalog.CategoryCount, item.CategoryOrdinal + 1) + 16];
+            names.CopyTo(grown, 0);
+            _categoryNames = names = grown; // a racing grower may drop an entry: it is read again next time
+        }
+
+        names[item.CategoryOrdinal] = name;
+        return name; // recategorised since the merge: its category now, as a live read gives
     }
 
     /// <summary>The user×category weight of the item's category, read once per category per request.</summary>
@@ -922,58 +1095,49 @@ public sealed partial class RecommendEngine
             }
         }
 
-        // The user's exposures in the cap window, counted per item, then moved onto the candidates' slots.
-        var capped = scratch.Capped;
-        capped.Clear();
-        var exposures = scratch.Exposures.AsSpan(0, n);
-        exposures.Clear();
+        // The user's exposures in the cap window, counted by item in a small table: a count is looked up only for the
+        // candidates the rules pop (a few dozen), never through the slot map for exposed items that are no candidates.
+        ItemSums? exposed = null;
         if (rules.FrequencyCap is { } cap && history is not null)
         {
-            history.ExposureCounts(now - (long)(cap.WindowHours * 3600), capped);
-            foreach (var (item, times) in capped)
+            scratch.EnsureHistory(history);
+            var items = scratch.Exposed.AsSpan(0, history.ExposedSince(now - (long)(cap.WindowHours * 3600), scratch.Exposed));
+            if (items.Length > 0)
             {
-                if (scratch.SlotOf(item) is var s and >= 0 && s < n)
+                exposed = scratch.ExposureCounts;
+                exposed.Reset(items.Length);
+                foreach (var item in items)
                 {
-                    exposures[s] = times;
+                    exposed.Add(item, 1);
                 }
             }
         }
 
-        var order = SortByScore(scratch, n);
+        // The candidates best first (ScoreOrder: score, then dense id), popped lazily from a heap: the rules look at about
+        // as many as they serve, so the rest is never ordered.
+        var heap = scratch.Keys.AsSpan(0, n);
+        for (var i = 0; i < n; i++)
+        {
+            heap[i] = ScoreOrder.Key(scratch.Scores[i], scratch.Items[i]);
+        }
+
+        ScoreOrder.Heapify(heap);
         var final = scratch.Final;
         final.Clear();
         var pinned = rules.Pin is { Count: > 0 } ? rules.Pin : null;
         var maxCap = rules.FrequencyCap?.MaxExposures ?? int.MaxValue;
-        var eligible = scratch.Eligible;
-        eligible.Clear();
-        for (var k = 0; k < n; k++)
-        {
-            var slot = order[k];
-            if (exposures[slot] >= maxCap)
-            {
-                continue;
-            }
-
-            if (pinned is not null && pinned.ContainsKey(Catalog[scratch.Items[slot]].Id))
-            {
-                continue; // placed below
-            }
-
-            eligible.Add(slot);
-        }
-
+        var eligible = new EligibleQueue(this, scratch, heap, exposed, maxCap, pinned);
         switch (rules.Diversity)
         {
             case { Method: DiversityMethods.CategoryCap } d:
-                CategoryCap(scratch, eligible, count, d.MaxPerCategory, final);
+                CategoryCap(scratch, ref eligible, count, d.MaxPerCategory, final);
                 break;
             case { Method: DiversityMethods.Mmr } d:
-                Mmr(scratch, eligible, count, d.Lambda, final);
+                Mmr(scratch, ref eligible, count, d.Lambda, final);
                 break;
             default:
-                for (var k = 0; k < eligible.Count && final.Count < count; k++)
+                while (final.Count < count && eligible.Next() is var slot and >= 0)
                 {
-                    var slot = eligible[k];
                     final.Add((scratch.Items[slot], scratch.Scores[slot], scratch.Masks[slot]));
                 }
 
@@ -985,7 +1149,7 @@ public sealed partial class RecommendEngine
             foreach (var (id, position) in pinned.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
             {
                 var dense = Catalog.Find(id);
-                if (dense < 0 || !filter.Passes(dense) || (capped.Count > 0 && capped.GetValueOrDefault(dense) >= maxCap))
+                if (dense < 0 || !filter.Passes(dense) || (exposed is not null && exposed.Get(dense) >= maxCap))
                 {
                     continue;
                 }
@@ -1019,7 +1183,39 @@ public sealed partial class RecommendEngine
         return final;
     }
 
-    private void CategoryCap(Scratch scratch, List<int> eligible, int count, int maxPerCategory, List<(int, float, int)> final)
+    /// <summary>
+    /// The eligible candidates (under the frequency cap, not pinned) best first, one at a time: pops the rerank heap,
+    /// skipping the others. <see cref="Next"/> returns a slot, or -1 when none is left.
+    /// </summary>
+    private ref struct EligibleQueue(RecommendEngine engine, Scratch scratch, Span<ulong> heap, ItemSums? exposed, int maxCap, IReadOnlyDictionary<string, int>? pinned)
+    {
+        private readonly Span<ulong> _heap = heap;
+        private int _count = heap.Length;
+
+        public int Next()
+        {
+            while (_count > 0)
+            {
+                var dense = ScoreOrder.Id(ScoreOrder.Pop(_heap, ref _count));
+                if (exposed is not null && exposed.Get(dense) >= maxCap)
+                {
+                    continue;
+                }
+
+                var slot = scratch.SlotOf(dense);
+                if (pinned is not null && pinned.ContainsKey(engine.Catalog[scratch.Items[slot]].Id))
+                {
+                    continue; // placed below
+                }
+
+                return slot;
+            }
+
+            return -1;
+        }
+    }
+
+    private void CategoryCap(Scratch scratch, ref EligibleQueue eligible, int count, int maxPerCategory, List<(int, float, int)> final)
     {
         // Counted per category ordinal (0: none or empty, never capped) as read at merge: every one is below the
         // catalog's category count now.
@@ -1029,13 +1225,8 @@ public sealed partial class RecommendEngine
         var perCategory = scratch.CategoryCounts;
         var overflow = scratch.Overflow;
         overflow.Clear();
-        foreach (var slot in eligible)
+        while (final.Count < count && eligible.Next() is var slot and >= 0)
         {
-            if (final.Count == count)
-            {
-                break;
-            }
-
             var ordinal = ordinals[slot];
             if (stamps[ordinal] != stamp)
             {
@@ -1061,18 +1252,18 @@ public sealed partial class RecommendEngine
     }
 
     /// <summary>Maximal marginal relevance: similarity 1 for the same category, plus tag overlap (Jaccard), capped at 1.</summary>
-    private void Mmr(Scratch scratch, List<int> eligible, int count, double lambda, List<(int, float, int)> final)
+    private void Mmr(Scratch scratch, ref EligibleQueue eligible, int count, double lambda, List<(int, float, int)> final)
     {
-        var max = 0f;
-        foreach (var slot in eligible)
-        {
-            max = Math.Max(max, scratch.Scores[slot]);
-        }
-
-        var scale = max > 0 ? 1 / max : 1;
+        // The pool: the best count·10 eligible; the first popped has the highest score of all eligible.
         var pool = scratch.Overflow;
         pool.Clear();
-        pool.AddRange(eligible.Take(Math.Min(eligible.Count, count * 10)));
+        while (pool.Count < count * 10 && eligible.Next() is var next and >= 0)
+        {
+            pool.Add(next);
+        }
+
+        var max = pool.Count > 0 ? Math.Max(0f, scratch.Scores[pool[0]]) : 0f;
+        var scale = max > 0 ? 1 / max : 1;
         while (final.Count < count && pool.Count > 0)
         {
             var best = -1;
@@ -1114,23 +1305,6 @@ public sealed partial class RecommendEngine
         }
 
         return s;
-    }
-
-    private static int[] SortByScore(Scratch scratch, int n) => OrderDescending(scratch, scratch.Scores, n);
-
-    /// <summary>Slots 0..n-1 by <paramref name="values"/>, highest first (in <c>scratch.Order</c>; <c>scratch.Keys</c> holds the negated values sorted).</summary>
-    private static int[] OrderDescending(Scratch scratch, float[] values, int n)
-    {
-        var keys = scratch.Keys.AsSpan(0, n);
-        var order = scratch.Order.AsSpan(0, n);
-        for (var i = 0; i < n; i++)
-        {
-            keys[i] = -values[i];
-            order[i] = i;
-        }
-
-        keys.Sort(order);
-        return scratch.Order;
     }
 
     /// <summary>The flagged items as a bitmap over dense ids (null: nothing is flagged); rebuilt here when the flagged set was replaced.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Numerics;
 using Zhongtai.Hosting;
 using Zhongtai.Indexing.Vector;
 
@@ -66,10 +67,19 @@ internal readonly struct CandidateFilter
         _needsItem = (request is not null && (request.Category is not null || request.Attributes is { Count: > 0 })) || _otherRisk;
     }
 
+    /// <summary>The user's history the filter excludes consumed items of (null: none).</summary>
+    public UserHistory? History => _history;
+
     public bool Passes(int dense) => Passes(dense, in _catalog.Hot(dense));
 
     /// <summary><see cref="Passes(int)"/> with the item's hot fields already read.</summary>
-    public bool Passes(int dense, in HotItem hot)
+    public bool Passes(int dense, in HotItem hot) => PassesUnlessConsumed(dense, in hot) && _history?.Consumed(dense) != true;
+
+    /// <summary>
+    /// <see cref="Passes(int, in HotItem)"/> without asking <see cref="History"/>: for a caller that has excluded the
+    /// consumed items itself (the merge marks them once per request, <see cref="UserHistory.CopyConsumed"/>).
+    /// </summary>
+    public bool PassesUnlessConsumed(int dense, in HotItem hot)
     {
         if (dense == _self || hot.Deleted || (_exclude is not null && _exclude.Contains(dense)))
         {
@@ -82,11 +92,6 @@ internal readonly struct CandidateFilter
         }
 
         if (_block is not null && (_block.Contains(dense) ?? _plan!.Block!.Contains(_catalog[dense].Id)))
-        {
-            return false;
-        }
-
-        if (_history?.Consumed(dense) == true)
         {
             return false;
         }
@@ -218,8 +223,29 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>The candidate slot of an item in the current merge, or -1 (not a candidate, or filtered out).</summary>
     public int SlotOf(int dense) => dense < SlotMap.Length && SlotMap[dense].Stamp == _slotStamp ? SlotMap[dense].Slot : -1;
 
-    public Dictionary<int, int> Capped { get; } = [];
-    public List<int> Eligible { get; } = [];
+    /// <summary>The user's consumed items, copied once per request (<see cref="UserHistory.CopyConsumed"/>).</summary>
+    public int[] Consumed { get; private set; } = new int[64];
+
+    /// <summary>The items of the user's exposures within the frequency-cap window (<see cref="UserHistory.ExposedSince"/>).</summary>
+    public int[] Exposed { get; private set; } = new int[64];
+
+    /// <summary><see cref="Exposed"/> counted by item.</summary>
+    public ItemSums ExposureCounts { get; } = new();
+
+    /// <summary><see cref="Consumed"/> and <see cref="Exposed"/> sized for <paramref name="history"/>'s capacities (grown once, never per request).</summary>
+    public void EnsureHistory(UserHistory history)
+    {
+        if (Consumed.Length < history.ConsumedCapacity)
+        {
+            Consumed = new int[history.ConsumedCapacity];
+        }
+
+        if (Exposed.Length < history.ExposureCapacity)
+        {
+            Exposed = new int[history.ExposureCapacity];
+        }
+    }
+
     public List<int> Overflow { get; } = [];
     public List<(int Dense, float Score, int Mask)> Final { get; private set; } = [];
     public int[] Items { get; private set; } = new int[1024];
@@ -230,13 +256,25 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>Category ordinal of each candidate, read with its hot fields at merge.</summary>
     public int[] Ordinals { get; private set; } = new int[1024];
 
-    /// <summary>Exposures of each candidate within the frequency-cap window.</summary>
-    public int[] Exposures { get; private set; } = new int[1024];
-    public float[] Keys { get; private set; } = new float[1024];
-    public int[] Order { get; private set; } = new int[1024];
+    /// <summary>The item side of each candidate's ranking margin, gathered before the scores are computed.</summary>
+    public double[] Margins { get; private set; } = new double[1024];
+
+    /// <summary>Per-request integers (the candidate of each category's first appearance at rank).</summary>
     public int[] Temp { get; private set; } = new int[1024];
-    public int[] TempMasks { get; private set; } = new int[1024];
-    public int[] TempOrdinals { get; private set; } = new int[1024];
+
+    /// <summary>Per-request integers (a feature index per category at rank).</summary>
+    public int[] Order { get; private set; } = new int[1024];
+
+    private byte[] _hashKey = new byte[256];
+
+    /// <summary>A byte buffer of at least <paramref name="length"/> for a feature name being hashed (grown, never shrunk).</summary>
+    public byte[] HashKey(int length) => _hashKey.Length >= length ? _hashKey : _hashKey = new byte[Math.Max(length, _hashKey.Length * 2)];
+
+    /// <summary>Packed (score, item) keys (<see cref="ScoreOrder"/>): per slot at the cut, a heap at rerank.</summary>
+    public ulong[] Keys { get; private set; } = new ulong[1024];
+
+    /// <summary>A second key array: the cut selects in it while <see cref="Keys"/> keeps each slot's key.</summary>
+    public ulong[] Selection { get; private set; } = new ulong[1024];
 
     public void Ensure(int n)
     {
@@ -251,12 +289,11 @@ internal sealed class Scratch(ServingCatalog catalog)
         Scores = Grow(Scores, size);
         Masks = Grow(Masks, size);
         Ordinals = Grow(Ordinals, size);
-        Exposures = new int[size];
-        TempOrdinals = new int[size];
-        Keys = new float[size];
-        Order = new int[size];
+        Margins = new double[size];
         Temp = new int[size];
-        TempMasks = new int[size];
+        Order = new int[size];
+        Keys = new ulong[size];
+        Selection = new ulong[size];
     }
 
     public void EnsureBuffers(int channels, ServingCatalog c)
@@ -314,4 +351,100 @@ internal struct SlotEntry
 {
     public int Stamp;
     public int Slot;
+}
+
+/// <summary>
+/// Per-request sums by item (i2i's neighbour weights, the frequency cap's exposure counts): open addressing
+/// (multiplicative hash, linear probing) in a table at most half full and sized for the request, so it stays in the
+/// L1/L2 cache, unlike a lookup by dense id; items in first-added order beside it.
+/// </summary>
+internal sealed class ItemSums
+{
+    private int[] _slots = new int[1024]; // index into the entries + 1; 0: empty
+    private int[] _items = new int[512];
+    private float[] _scores = new float[512];
+    private ulong[] _keys = new ulong[512];
+    private int _shift;
+
+    /// <summary>Items added since <see cref="Reset"/>.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Empties the table, sized for up to <paramref name="capacity"/> distinct items.</summary>
+    public void Reset(int capacity)
+    {
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, capacity * 2));
+        if (_slots.Length < size)
+        {
+            _slots = new int[size];
+        }
+
+        if (_items.Length < capacity)
+        {
+            _items = new int[capacity];
+            _scores = new float[capacity];
+        }
+
+        _slots.AsSpan(0, size).Clear();
+        _shift = 32 - BitOperations.Log2((uint)size);
+        Count = 0;
+    }
+
+    /// <summary>Adds <paramref name="weight"/> to <paramref name="item"/>'s sum (at most the capacity of distinct items).</summary>
+    public void Add(int item, float weight)
+    {
+        var mask = (1 << (32 - _shift)) - 1;
+        for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
+        {
+            var entry = _slots[at];
+            if (entry == 0)
+            {
+                _slots[at] = ++Count;
+                _items[Count - 1] = item;
+                _scores[Count - 1] = weight;
+                return;
+            }
+
+            if (_items[entry - 1] == item)
+            {
+                _scores[entry - 1] += weight;
+                return;
+            }
+        }
+    }
+
+    /// <summary><paramref name="item"/>'s sum (0 when never added).</summary>
+    public float Get(int item)
+    {
+        var mask = (1 << (32 - _shift)) - 1;
+        for (var at = (int)(((uint)item * 0x9E3779B1u) >> _shift); ; at = (at + 1) & mask)
+        {
+            var entry = _slots[at];
+            if (entry == 0)
+            {
+                return 0;
+            }
+
+            if (_items[entry - 1] == item)
+            {
+                return _scores[entry - 1];
+            }
+        }
+    }
+
+    /// <summary>The items with their sums as <see cref="ScoreOrder"/> keys (in a buffer reused by the next call).</summary>
+    public Span<ulong> Keys()
+    {
+        if (_keys.Length < Count)
+        {
+            _keys = new ulong[_items.Length];
+        }
+
+        var keys = _keys.AsSpan(0, Count);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = ScoreOrder.Key(_scores[i], _items[i]);
+        }
+
+        return keys;
+    }
 }

@@ -200,11 +200,55 @@ internal sealed class UserHistory(int recentCapacity, int consumedCapacity, int 
         }
     }
 
+    /// <summary>The most items <see cref="CopyConsumed"/> can return.</summary>
+    public int ConsumedCapacity => consumedCapacity;
+
+    /// <summary>The most items <see cref="ExposedSince"/> can return.</summary>
+    public int ExposureCapacity => exposureCapacity;
+
     public bool Consumed(int item)
     {
         lock (this)
         {
             return Array.BinarySearch(_consumed, 0, _consumedCount, item) >= 0;
+        }
+    }
+
+    /// <summary>
+    /// Copies the consumed items (ascending) into <paramref name="destination"/> under one lock, at most its length
+    /// (<see cref="ConsumedCapacity"/> takes them all); returns how many. Serving marks them once per request instead of
+    /// asking <see cref="Consumed"/> (a lock and a binary search) per candidate.
+    /// </summary>
+    public int CopyConsumed(Span<int> destination)
+    {
+        lock (this)
+        {
+            var n = Math.Min(destination.Length, _consumedCount);
+            _consumed.AsSpan(0, n).CopyTo(destination);
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Copies the item of every exposure since <paramref name="sinceSeconds"/> (an item once per exposure, in no particular
+    /// order) into <paramref name="destination"/>, at most its length (<see cref="ExposureCapacity"/> takes them all);
+    /// returns how many. <see cref="ExposureCounts"/> without the dictionary.
+    /// </summary>
+    public int ExposedSince(long sinceSeconds, Span<int> destination)
+    {
+        lock (this)
+        {
+            var n = 0;
+            for (var i = 0; i < _exposureCount && n < destination.Length; i++)
+            {
+                var packed = _exposures[i];
+                if ((long)((ulong)packed >> 32) >= sinceSeconds)
+                {
+                    destination[n++] = (int)(uint)packed;
+                }
+            }
+
+            return n;
         }
     }
 

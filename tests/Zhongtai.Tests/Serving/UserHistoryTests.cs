@@ -45,6 +45,16 @@ public class UserHistoryTests
                     actual.ExposureCounts(since, a);
                     expected.ExposureCounts(since, e);
                     Assert.Equal(e.OrderBy(kv => kv.Key), a.OrderBy(kv => kv.Key));
+                    var exposed = new int[actual.ExposureCapacity];
+                    var exposedItems = exposed.AsSpan(0, actual.ExposedSince(since, exposed)).ToArray();
+                    Assert.Equal(e.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).Order(), exposedItems.Order()); // one entry per exposure
+                    break;
+                case 4 when step % 3 == 0:
+                    var all = new int[actual.ConsumedCapacity];
+                    var copied = all.AsSpan(0, actual.CopyConsumed(all)).ToArray();
+                    Assert.Equal(Enumerable.Range(0, items).Where(expected.Consumed), copied); // ascending, every one
+                    var few = new int[rng.Next(0, 4)];
+                    Assert.Equal(copied.Take(few.Length), few.AsSpan(0, actual.CopyConsumed(few)).ToArray());
                     break;
                 default:
                     Assert.Equal(expected.Consumed(item), actual.Consumed(item));
