@@ -22,12 +22,7 @@ public static class ZhongtaiServer
         ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
         if (host.Options.Serving.MinWorkerThreads > minWorkers)
         {
-            ThreadPool.SetMinThreads(host.Options.Serving.MinWorkerThreads, minIo); // followers must not starve requests
-        }
-
-        if (host.Options.Serving.InlineSocketScheduling)
-        {
-            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+            ThreadPool.SetMinThreads(host.Options.Serving.MinWorkerThreads, minIo);
         }
 
         builder.WebHost.ConfigureKestrel(k =>

@@ -22,7 +22,7 @@ internal static class ServeBench
     public sealed record Report(int Items, int Users, long Events, double IngestSeconds, double TrainSeconds, double ReadySeconds,
         int CandidatesPerRequest, long HeapBeforeServingBytes, long HeapServingBytes, long WorkingSetBytes, IReadOnlyList<WrkResult> Runs, string Note);
 
-    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, int warmupSeconds, int followerNiceness, int minWorkerThreads, bool inlineSockets, Action<string> progress, CancellationToken ct)
+    public static async Task<Report> RunAsync(string directory, int items, int users, int seconds, int connections, bool logExposures, bool parallel, int warmupSeconds, int minWorkerThreads, Action<string> progress, CancellationToken ct)
     {
         if (Directory.Exists(directory))
         {
@@ -32,9 +32,7 @@ internal static class ServeBench
         Directory.CreateDirectory(directory);
         var options = new ZhongtaiOptions { DataDirectory = directory };
         options.Serving.LogExposures = logExposures;
-        options.Serving.FollowerNiceness = followerNiceness;
         options.Serving.MinWorkerThreads = minWorkerThreads;
-        options.Serving.InlineSocketScheduling = inlineSockets;
         await using var host = ZhongtaiHost.Open(options);
         var project = host.Project();
         var sw = Stopwatch.StartNew();
@@ -177,7 +175,7 @@ internal static class ServeBench
             return new Report(items, users, events, ingestSeconds, trainSeconds, readySeconds, candidates, heapBefore, heapServing,
                 Process.GetCurrentProcess().WorkingSet64, runs,
                 $"2 cores shared by server, its followers (realtime, search, serving), exposure logging{(logExposures ? "" : " (off)")} and wrk; channels {(parallel ? "in parallel" : "one after another")}; " +
-                $"warm-up {warmupSeconds} s, follower niceness {followerNiceness}, min worker threads {minWorkerThreads}, inline socket scheduling {(inlineSockets ? "on" : "off")}");
+                $"warm-up {warmupSeconds} s, Serving:MinWorkerThreads {minWorkerThreads}");
         }
         finally
         {

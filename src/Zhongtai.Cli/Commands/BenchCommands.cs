@@ -102,10 +102,8 @@ internal static class BenchCommands
         var noExposures = new Option<bool>("--no-exposures") { Description = "Do not log served lists back (to see their cost)." };
         var parallel = new Option<bool>("--parallel") { Description = "Run the recall channels concurrently instead of one after another." };
         var warmup = new Option<int>("--warmup") { Description = "Seconds of traffic before the measurements, so that the per-user exposure rings and the realtime pending table reach the size a long-running server has.", DefaultValueFactory = _ => 60 };
-        var niceness = new Option<int>("--follower-niceness") { Description = "Serving:FollowerNiceness of the server (Linux niceness of the follower threads).", DefaultValueFactory = _ => new Zhongtai.Serving.ServingOptions().FollowerNiceness };
         var minThreads = new Option<int>("--min-worker-threads") { Description = "Serving:MinWorkerThreads of the server.", DefaultValueFactory = _ => new Zhongtai.Serving.ServingOptions().MinWorkerThreads };
-        var inline = new Option<bool>("--inline-sockets") { Description = "Serving:InlineSocketScheduling: handle requests on Kestrel's socket threads." };
-        var serve = new Command("serve", "POST /v1/recommend under wrk on a 100k-item shop (i2i + vector + popular, ~500 candidates ranked), next to GET /healthz.") { seconds, connections, serveItems, serveUsers, noExposures, parallel, warmup, niceness, minThreads, inline };
+        var serve = new Command("serve", "POST /v1/recommend under wrk on a 100k-item shop (i2i + vector + popular, ~500 candidates ranked), next to GET /healthz.") { seconds, connections, serveItems, serveUsers, noExposures, parallel, warmup, minThreads };
         serve.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(ZtCommand.Json);
@@ -113,7 +111,7 @@ internal static class BenchCommands
             try
             {
                 var r = await ServeBench.RunAsync(dir, parse.GetValue(serveItems), parse.GetValue(serveUsers), parse.GetValue(seconds), parse.GetValue(connections),
-                    !parse.GetValue(noExposures), parse.GetValue(parallel), parse.GetValue(warmup), parse.GetValue(niceness), parse.GetValue(minThreads), parse.GetValue(inline), line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
+                    !parse.GetValue(noExposures), parse.GetValue(parallel), parse.GetValue(warmup), parse.GetValue(minThreads), line => { if (!json) { AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"); } }, ct);
                 if (json)
                 {
                     ZtCommand.WriteJson(r);

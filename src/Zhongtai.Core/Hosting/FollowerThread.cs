@@ -1,36 +1,30 @@
-using System.Runtime.InteropServices;
-
 namespace Zhongtai.Hosting;
 
 /// <summary>
 /// Runs a follower loop (log → derived state: the serving catalog, the realtime models, the search index) on a thread
-/// of its own at a lower OS scheduling priority than the request threads. On a small machine the followers and the
-/// requests share the cores; a follower applying a burst of exposures then delays the requests that wait for a core,
-/// which is what the tail latency is made of. With a higher niceness the scheduler runs a waiting request first and
-/// gives the followers the time left over (and, under overload, a share of about 1/(1.25^niceness) of a request
-/// thread's), so they lag a little more under load and catch up when it eases. Niceness is a Linux notion
-/// (<c>setpriority</c> on the thread); elsewhere the thread runs at the default priority (.NET's
-/// <see cref="Thread.Priority"/> does nothing on Linux). Lowering a priority needs no privilege; raising it back does,
-/// and a thread inherits the niceness of the thread that starts it — the thread pool may start a worker from whichever
-/// thread queues work — so a niced follower can leave a pool thread niced too. Hence the default of 0.
+/// of its own, blocking on its waits. A follower applies bursts of thousands of events; on the thread pool it held a
+/// pool thread for each burst, so requests queued behind it unless the pool kept many more threads than cores, and
+/// those extra threads then time-slice the requests. With the followers off the pool, the runtime's minimum (one
+/// thread per core) serves more requests at a lower p99 (docs/serving.md, "Speed, fourth pass").
 /// </summary>
-public static partial class FollowerThread
+/// <remarks>
+/// Running them at a lower OS priority (a Linux niceness of 5) was measured and not adopted: the scheduler then let
+/// them fall 230,000–250,000 events behind the log under full load, and a thread inherits the niceness of the thread
+/// that starts it, so a pool worker started from a follower would have run requests niced too.
+/// </remarks>
+public static class FollowerThread
 {
     /// <summary>
-    /// Starts <paramref name="body"/> on a new background thread named <paramref name="name"/> at
-    /// <paramref name="niceness"/> (0..19; 0 keeps the default); the task completes when the body returns or throws.
-    /// The body blocks on its waits (<see cref="Wait"/>): the thread is its own.
+    /// Starts <paramref name="body"/> on a new background thread named <paramref name="name"/>; the task completes when
+    /// the body returns or throws. The body blocks on its waits (<see cref="Wait"/>): the thread is its own.
     /// </summary>
-    public static Task Start(string name, int niceness, Action body)
+    public static Task Start(string name, Action body)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                Lower(niceness);
                 body();
                 done.SetResult();
             }
@@ -49,36 +43,4 @@ public static partial class FollowerThread
 
     /// <summary>Waits for <paramref name="task"/> on the calling (follower) thread; throws what the task threw.</summary>
     public static void Wait(Task task) => task.GetAwaiter().GetResult();
-
-    /// <summary>The calling thread's niceness (Linux), or null where it cannot be read.</summary>
-    public static int? CurrentNiceness()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-
-        Marshal.SetLastPInvokeError(0);
-        var value = getpriority(PrioProcess, (uint)gettid());
-        return value == -1 && Marshal.GetLastPInvokeError() != 0 ? null : value;
-    }
-
-    private static void Lower(int niceness)
-    {
-        if (niceness > 0 && OperatingSystem.IsLinux())
-        {
-            _ = setpriority(PrioProcess, (uint)gettid(), niceness); // best effort: a follower at the default priority still works
-        }
-    }
-
-    private const int PrioProcess = 0; // with a thread id: that thread only (Linux)
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setpriority(int which, uint who, int prio);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int getpriority(int which, uint who);
-
-    [LibraryImport("libc")]
-    private static partial int gettid();
 }

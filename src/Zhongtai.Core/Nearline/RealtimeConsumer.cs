@@ -112,10 +112,7 @@ public sealed partial class RealtimeConsumer
     }
 
     /// <summary>Follows the log until cancelled, publishing a snapshot every interval and once more at the end.</summary>
-    public Task RunAsync(CancellationToken cancellationToken) => FollowerThread.Start("zt realtime", Niceness, () => Run(cancellationToken));
-
-    /// <summary>OS niceness of the thread <see cref="RunAsync"/> follows the log on (<see cref="FollowerThread"/>). Default 0.</summary>
-    public int Niceness { get; init; }
+    public Task RunAsync(CancellationToken cancellationToken) => FollowerThread.Start("zt realtime", () => Run(cancellationToken));
 
     private void Run(CancellationToken cancellationToken)
     {

@@ -309,15 +309,15 @@ public sealed partial class RecommendEngine
 
     /// <summary>
     /// Follows the log and keeps every derived state current until cancelled; then flushes the exposure queue. The
-    /// follower runs on a thread of its own at <see cref="ServingOptions.FollowerNiceness"/>; the exposure queue drains
-    /// on the thread pool (it writes the log, it does not follow it).
+    /// follower runs on a thread of its own (<see cref="FollowerThread"/>); the exposure queue drains on the thread pool
+    /// (it writes the log, it does not follow it).
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var exposures = Task.Run(() => _exposures.RunAsync(cancellationToken), CancellationToken.None);
         try
         {
-            await FollowerThread.Start("zt serving", _options.FollowerNiceness, () => Follow(cancellationToken)).ConfigureAwait(false);
+            await FollowerThread.Start("zt serving", () => Follow(cancellationToken)).ConfigureAwait(false);
         }
         finally
         {

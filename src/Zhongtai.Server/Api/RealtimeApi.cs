@@ -19,7 +19,6 @@ internal sealed class RealtimeService(ZhongtaiHost host, FeatureService features
         var consumer = new RealtimeConsumer(project, Host.Options.Realtime, Host.Time, Host.Loggers.CreateLogger<RealtimeConsumer>())
         {
             Applied = features.For(project.Name).Feed.Apply,
-            Niceness = Host.Options.Serving.FollowerNiceness,
         };
         return (consumer, consumer.RunAsync(stopping));
     }

@@ -24,7 +24,7 @@ internal sealed class SearchService(ZhongtaiHost host) : ProjectFollowerService<
     protected override (ItemIndex Value, Task Running) Start(Project project, CancellationToken stopping)
     {
         var index = ItemIndex.Open(Path.Combine(project.Directory, "index", "items"), new ItemIndexOptions(), Host.Time);
-        return (index, FollowerThread.Start("zt search index", Host.Options.Serving.FollowerNiceness, () => Follow(project, index, stopping)));
+        return (index, FollowerThread.Start("zt search index", () => Follow(project, index, stopping)));
     }
 
     protected override void Stopped(ItemIndex value) => value.Dispose();
