@@ -65,6 +65,41 @@ public sealed class RealtimeConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheLoop_MakesItsSnapshotsDurableInTheBackground_AndStopsWithAFinalOne()
+    {
+        var consumer = new RealtimeConsumer(Project, Options, _time, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = consumer.RunAsync(stop.Token);
+        await Until(() => consumer.Read(s => s.NextOffset) == Project.Events.NextOffset);
+
+        _time.Advance(TimeSpan.FromSeconds(Options.SnapshotSeconds + 1)); // a publish is due at the next wake-up
+        await Project.Ingestor.IngestAsync([new Event { Id = "late-1", Type = EventTypes.Click, UserId = "u-late", ItemId = "i-late", Timestamp = _time.GetUtcNow() }], backfill: false, CancellationToken.None);
+        var end = Project.Events.NextOffset;
+        await Until(() => Project.Events.Consumer("realtime").Committed == end); // written, fsync'd, renamed, committed
+        using (var snapshot = File.OpenRead(Path.Combine(Project.Directory, "realtime", "state.bin")))
+        {
+            Assert.Equal(end, RealtimeState.Load(snapshot, Options).NextOffset);
+        }
+
+        await Project.Ingestor.IngestAsync([new Event { Id = "late-2", Type = EventTypes.Click, UserId = "u-late", ItemId = "i-late", Timestamp = _time.GetUtcNow() }], backfill: false, CancellationToken.None);
+        await stop.CancelAsync();
+        await running;
+        Assert.Equal(Project.Events.NextOffset, Project.Events.Consumer("realtime").Committed); // the final publish waited for nothing and covered all
+        var resumed = new RealtimeConsumer(Project, Options, _time, NullLogger.Instance);
+        Assert.Equal(Reference(), resumed.Read(Bytes));
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew(); // real time: the consumer's thread runs on its own
+        while (!condition())
+        {
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public void Counters_MatchTheLog_AndCoOccurrenceAndPopularityAreFilled()
     {
         var consumer = new RealtimeConsumer(Project, Options, _time, NullLogger.Instance);
