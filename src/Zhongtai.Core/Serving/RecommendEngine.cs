@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Zhongtai.Events;
@@ -168,11 +167,7 @@ public sealed partial class RecommendEngine
             {
                 foreach (var (id, c) in s.Items)
                 {
-                    TopPopular? category = null;
-                    if (c.Category is not null && (!_popularHeaps.TryGetValue(c.Category, out category) || category.Capacity != size))
-                    {
-                        category = Heap(c.Category, size);
-                    }
+                    var category = c.Category is null ? null : Heap(c.Category, size);
 
                     // The decayed score never exceeds the popularity: an item that cannot enter either list is skipped
                     // before its decay is computed (most of the catalog, once the lists are full).
@@ -386,7 +381,6 @@ public sealed partial class RecommendEngine
             {
             }
         }
-
     }
 
     /// <summary>Serves one request. Throws <see cref="RecommendException"/> for a request that cannot be served as asked.</summary>
@@ -980,9 +974,8 @@ public sealed partial class RecommendEngine
     /// <summary>
     /// The user×category weight of every category among the candidates into <c>scratch.CategoryWeights</c> (stamped
     /// <paramref name="stamp"/>), read once each: the categories are found first, so the weight reads (a cache miss each
-    /// into the model) follow one another. The feature is hashed from the bytes the hasher builds for
-    /// <c>Index("uc", user, category)</c>, "uc=" + user + U+0001 + category in UTF-8, with the prefix encoded once per
-    /// request and the category names from a per-ordinal cache (no item object read).
+    /// into the model) follow one another. The features are hashed with the user's prefix encoded once per request
+    /// (<see cref="FeatureHasher.Crosses"/>) and the category names from a per-ordinal cache (no item object read).
     /// </summary>
     private void ReadUserCategoryWeights(Scratch scratch, int n, string user, int stamp, FtrlModel ftrl)
     {
@@ -1008,22 +1001,11 @@ public sealed partial class RecommendEngine
         }
 
         var indices = scratch.Order;
-        var prefix = Encoding.UTF8.GetByteCount(user) + 4;
-        var key = scratch.HashKey(prefix + 64);
-        "uc="u8.CopyTo(key);
-        Encoding.UTF8.GetBytes(user, key.AsSpan(3));
-        key[prefix - 1] = 1;
+        var crosses = scratch.Crosses ??= _hasher.NewCrosses();
+        crosses.Start("uc", user);
         for (var k = 0; k < categories; k++)
         {
-            var category = CategoryName(ordinals[firsts[k]], items[firsts[k]]);
-            if (key.Length < prefix + Encoding.UTF8.GetMaxByteCount(category.Length))
-            {
-                var longer = scratch.HashKey(prefix + Encoding.UTF8.GetMaxByteCount(category.Length));
-                key.AsSpan(0, prefix).CopyTo(longer);
-                key = longer;
-            }
-
-            indices[k] = _hasher.IndexOfUtf8(key.AsSpan(0, prefix + Encoding.UTF8.GetBytes(category, key.AsSpan(prefix))));
+            indices[k] = crosses.Index(CategoryName(ordinals[firsts[k]], items[firsts[k]]));
         }
 
         for (var k = 0; k < categories; k++)

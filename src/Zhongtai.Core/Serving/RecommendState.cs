@@ -265,10 +265,8 @@ internal sealed class Scratch(ServingCatalog catalog)
     /// <summary>Per-request integers (a feature index per category at rank).</summary>
     public int[] Order { get; private set; } = new int[1024];
 
-    private byte[] _hashKey = new byte[256];
-
-    /// <summary>A byte buffer of at least <paramref name="length"/> for a feature name being hashed (grown, never shrunk).</summary>
-    public byte[] HashKey(int length) => _hashKey.Length >= length ? _hashKey : _hashKey = new byte[Math.Max(length, _hashKey.Length * 2)];
+    /// <summary>The request's user × category features (set by the engine on first use: it knows the hasher).</summary>
+    public Zhongtai.Training.Ranking.FeatureHasher.Crosses? Crosses { get; set; }
 
     /// <summary>Packed (score, item) keys (<see cref="ScoreOrder"/>): per slot at the cut, a heap at rerank.</summary>
     public ulong[] Keys { get; private set; } = new ulong[1024];

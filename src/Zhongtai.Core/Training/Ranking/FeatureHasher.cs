@@ -95,6 +95,45 @@ public sealed class FeatureHasher
         return Index(field, value);
     }
 
+    /// <summary>A <see cref="Crosses"/> over this hasher (one per thread: it owns its buffer).</summary>
+    public Crosses NewCrosses() => new(this);
+
+    /// <summary>
+    /// Indices of crossed features that share their field and first value (a user × each category of a request): the
+    /// prefix <c>field + "=" + first + U+0001</c> is encoded once by <see cref="Start"/>, then each second value is
+    /// appended to it. Every index equals <see cref="FeatureHasher.Index(ReadOnlySpan{char}, string, string)"/> of the same values.
+    /// Not thread-safe.
+    /// </summary>
+    public sealed class Crosses(FeatureHasher hasher)
+    {
+        private byte[] _key = new byte[256];
+        private int _prefix;
+
+        public void Start(ReadOnlySpan<char> field, string first)
+        {
+            Ensure(Encoding.UTF8.GetMaxByteCount(field.Length + first.Length + 2));
+            var n = Encoding.UTF8.GetBytes(field, _key);
+            _key[n++] = (byte)'=';
+            n += Encoding.UTF8.GetBytes(first, _key.AsSpan(n));
+            _key[n++] = 1;
+            _prefix = n;
+        }
+
+        public int Index(string second)
+        {
+            Ensure(_prefix + Encoding.UTF8.GetMaxByteCount(second.Length));
+            return hasher.IndexOfUtf8(_key.AsSpan(0, _prefix + Encoding.UTF8.GetBytes(second, _key.AsSpan(_prefix))));
+        }
+
+        private void Ensure(int length)
+        {
+            if (_key.Length < length)
+            {
+                Array.Resize(ref _key, Math.Max(length, _key.Length * 2)); // keeps the prefix
+            }
+        }
+    }
+
     /// <summary>Index of a name already encoded as UTF-8.</summary>
     public int IndexOfUtf8(ReadOnlySpan<byte> utf8) => (int)(XxHash3.HashToUInt64(utf8, (long)Seed) & _mask);
 }
